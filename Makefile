@@ -1,0 +1,41 @@
+# Everything installs into .venv from nothing: `make test` on a fresh clone is all CI does.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint demo sandbox serve bench schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/ruff check letexto_mcp tests bench
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check letexto_mcp tests bench
+	$(BIN)/ruff format --check letexto_mcp tests bench
+
+demo: $(STAMP)
+	$(BIN)/letexto-mcp demo
+
+sandbox: $(STAMP)
+	$(BIN)/letexto-mcp sandbox --host 127.0.0.1 --port 8787
+
+serve: $(STAMP)
+	$(BIN)/letexto-mcp serve --sandbox
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+schemas: $(STAMP)
+	$(BIN)/python -m letexto_mcp.schemas.generate
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""letexto-mcp: a safe MCP server for the LeTexto SMS and email-campaign API."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,147 @@
+"""One settings object, read from the environment (and overridden by command-line flags).
+
+Secrets are `SecretStr`: they never appear in a repr, a log line or `doctor`'s output
+(which shows at most `lt_…abcd`). Bad values fail at start-up with a sentence that says
+which variable is wrong and what is expected.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://apis.letexto.com"
+SendPolicy = Literal["confirm", "dry-run", "allow"]
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+def default_state_url() -> str:
+    """A SQLite file in the user's data folder (XDG on Unix, %LOCALAPPDATA% on Windows)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return f"sqlite:///{base / 'letexto-mcp' / 'state.sqlite3'}"
+
+
+def mask_secret(value: str | SecretStr | None) -> str:
+    """Show a secret the way `doctor` may: its first three and last four characters at most."""
+    if value is None:
+        return "(not set)"
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if len(raw) < 12:
+        return "…" + "*" * 3
+    return f"{raw[:3]}…{raw[-4:]}"
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to know, from `LETEXTO_*` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="LETEXTO_", extra="ignore", populate_by_name=True)
+
+    api_token: SecretStr | None = Field(default=None, description="The LeTexto API key.")
+    base_url: str = Field(default=DEFAULT_BASE_URL, description="LeTexto API root, without /v1.")
+    sandbox: bool = Field(default=False, description="Run against the embedded simulator, no key needed.")
+    default_sender: str | None = Field(default=None, description="Sender name used when a send gives none.")
+    send_policy: SendPolicy = Field(default="confirm", description="confirm | dry-run | allow.")
+    state_url: str = Field(default_factory=default_state_url, description="sqlite:///path or memory://")
+    max_recipients: int = Field(default=10_000, ge=1, le=1_000_000)
+    max_parts_per_message: int = Field(default=10, ge=1, le=255)
+    daily_budget_parts: int | None = Field(default=None, ge=0)
+    allowed_recipients: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sends_per_minute: int = Field(default=30, ge=1)
+    duplicate_window_seconds: int = Field(default=600, ge=0)
+    confirmation_ttl_seconds: int = Field(default=600, ge=30, le=3600)
+    default_region: str = Field(default="CI", min_length=2, max_length=2)
+    timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    read_retries: int = Field(default=2, ge=0, le=10)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
+    mcp_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="LETEXTO_MCP_API_KEYS"
+    )
+
+    @field_validator("allowed_recipients", "mcp_api_keys", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("send_policy", mode="before")
+    @classmethod
+    def _lower_policy(cls, value: object) -> object:
+        return value.strip().lower().replace("_", "-") if isinstance(value, str) else value
+
+    @field_validator("default_region", mode="before")
+    @classmethod
+    def _upper_region(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("api_token", "default_sender", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"LETEXTO_BASE_URL must be an http(s) URL, got {value!r}")
+        return value.strip().rstrip("/")
+
+    @field_validator("state_url")
+    @classmethod
+    def _state_url(cls, value: str) -> str:
+        if value == "memory://" or value.startswith("sqlite:///"):
+            return value
+        raise ValueError(f"LETEXTO_STATE_URL must be 'memory://' or 'sqlite:///path/to/file', got {value!r}")
+
+    def require_api_token(self) -> SecretStr:
+        """The key, or a ConfigError that tells the user how to provide one."""
+        if self.api_token is None:
+            raise ConfigError(
+                "LETEXTO_API_TOKEN is not set: put your LeTexto API key in it, "
+                "or run with --sandbox (LETEXTO_SANDBOX=1) to use the embedded simulator."
+            )
+        return self.api_token
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        name = "LETEXTO_" + "_".join(str(p) for p in item["loc"]).upper() if item["loc"] else "LETEXTO"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(message if message.startswith("LETEXTO_") else f"{name}: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, apply non-None overrides (from flags), and explain any bad value."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None

@@ -1,0 +1,8 @@
+"""Facts about the simulator that other parts may import without loading the simulator itself."""
+
+SANDBOX_API_KEY = "lt_sandbox_0f1e2d3c4b5a69788796a5b4"
+"""The seeded account's key. Public on purpose: it only ever opens the simulator."""
+
+SANDBOX_APPROVED_SENDER = "SMS INFO"
+SANDBOX_BASE_URL_IN_PROCESS = "http://letexto-sandbox.invalid"
+"""Base URL used with httpx.ASGITransport when the simulator runs inside this process."""
