@@ -2,9 +2,58 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
+
+# Tests never read a developer's real configuration.
+for _name in list(os.environ):
+    if _name.startswith("LETEXTO_"):
+        del os.environ[_name]
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def clock() -> Any:
+    from letexto_mcp.sandbox import ManualClock
+
+    return ManualClock()
+
+
+@pytest.fixture
+def simulator(clock: Any) -> Any:
+    from letexto_mcp.sandbox import SandboxConfig, create_app
+
+    return create_app(SandboxConfig(clock=clock, sender_approval_delay=60.0))
+
+
+def sandbox_settings(**overrides: Any) -> Any:
+    """Settings for a server on the in-process simulator, state in memory."""
+    from letexto_mcp.config import Settings
+
+    values: dict[str, Any] = {"sandbox": True, "state_url": "memory://", "default_sender": "SMS INFO"}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(params=["legacy", "auto"])
+def era(request: pytest.FixtureRequest) -> str:
+    """Both protocol eras: the 2025 handshake and the 2026-07-28 stateless protocol."""
+    return request.param
+
+
+@pytest.fixture
+async def mcp(simulator: Any, era: str) -> AsyncIterator[Any]:
+    from mcp import Client
+
+    from letexto_mcp.server.app import build_server
+
+    server = build_server(sandbox_settings(), simulator=simulator)
+    async with Client(server, mode=era) as client:
+        yield client

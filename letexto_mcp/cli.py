@@ -1,0 +1,101 @@
+"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `demo`.
+
+Imports are lazy: `letexto-mcp` on stdio is started by desktop clients on every launch, so it
+loads only what serving needs, and prints nothing on stdout but the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from letexto_mcp import __version__
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="letexto-mcp",
+        description="MCP server for LeTexto SMS and email campaigns. With no command: serve over stdio.",
+    )
+    parser.add_argument("--version", action="version", version=f"letexto-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--sandbox", action="store_true", help="use the embedded LeTexto simulator (no key)")
+
+    sandbox = commands.add_parser("sandbox", help="run the LeTexto simulator alone over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8787)
+    sandbox.add_argument(
+        "--approval-delay", type=float, default=30.0, help="seconds before a new sender is approved (default 30)"
+    )
+
+    doctor = commands.add_parser("doctor", help="check the configuration and the key against LeTexto")
+    doctor.add_argument("--sandbox", action="store_true", help="check against the embedded simulator")
+
+    demo = commands.add_parser("demo", help="a scripted session against the simulator, through a real MCP client")
+    demo.add_argument("--quiet", action="store_true", help="print only the final line")
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _fail(message: str) -> int:
+    print(f"letexto-mcp: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    from letexto_mcp.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(sandbox=True if getattr(args, "sandbox", False) else None)
+    except ConfigError as error:
+        return _fail(str(error))
+    _configure_logging(settings.log_level)
+
+    if command == "sandbox":
+        from letexto_mcp.sandbox import SandboxConfig
+        from letexto_mcp.sandbox.serve import run_sandbox
+
+        print(f"LeTexto simulator on http://{args.host}:{args.port}/v1 — key: see README (sandbox key)", file=sys.stderr)
+        run_sandbox(args.host, args.port, SandboxConfig(sender_approval_delay=args.approval_delay))
+        return 0
+    if command == "doctor":
+        from letexto_mcp.doctor import run_doctor
+
+        return run_doctor(settings)
+    if command == "demo":
+        from letexto_mcp.demo import run_demo
+
+        return run_demo(quiet=args.quiet)
+
+    transport = getattr(args, "transport", "stdio")
+    try:
+        settings.require_api_token() if not settings.sandbox else None
+    except ConfigError as error:
+        return _fail(str(error))
+    from letexto_mcp.server.app import build_server
+
+    server = build_server(settings)
+    if transport == "stdio":
+        server.run()
+        return 0
+    if args.host not in LOOPBACK_HOSTS:
+        return _fail(
+            f"refusing to serve HTTP on {args.host}: only loopback (127.0.0.1) is supported until HTTP auth "
+            "(LETEXTO_MCP_API_KEYS) lands; put a reverse proxy in front if you need remote access"
+        )
+    server.run("streamable-http", host=args.host, port=args.port)
+    return 0

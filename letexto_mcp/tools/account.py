@@ -1,0 +1,42 @@
+"""`get_balance`: the credits left on the LeTexto account."""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver import Context
+
+from letexto_mcp.schemas.inputs import GetBalanceInput
+from letexto_mcp.schemas.outputs import BalanceResult
+from letexto_mcp.tools.annotations import READ
+from letexto_mcp.tools.errors import letexto_call
+from letexto_mcp.tools.registry import ToolSpec
+from letexto_mcp.tools.services import Services
+from letexto_mcp.tools.sms_plan import LOW_BALANCE
+from letexto_mcp.tools.tenancy import tenant_of
+
+
+async def get_balance(services: Services, args: GetBalanceInput, ctx: Context) -> BalanceResult:
+    client = await services.letexto(tenant_of(ctx))
+    async with letexto_call():
+        balance = await client.get_balance()
+    return BalanceResult(
+        balance=balance.balance,
+        unit=balance.unit or "credits (1 credit = 1 SMS part)",
+        low=balance.balance < LOW_BALANCE,
+    )
+
+
+SPECS = [
+    ToolSpec(
+        name="get_balance",
+        title="LeTexto balance",
+        description=(
+            "Read the credits left on the LeTexto account (one SMS part costs one credit). Use it when the user "
+            "asks how much is left, or before a large campaign; preview_sms already includes the balance, so "
+            "there is no need to call both. Read-only; returns {balance, unit, low}."
+        ),
+        input_model=GetBalanceInput,
+        output_model=BalanceResult,
+        handler=get_balance,
+        annotations=READ,
+    )
+]

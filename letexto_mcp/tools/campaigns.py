@@ -1,0 +1,210 @@
+"""`create_sms_campaign` and `create_email_campaign`: many recipients in one guarded send."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from letexto_mcp.guard.pipeline import SendPlan
+from letexto_mcp.schemas.inputs import CreateEmailCampaignInput, CreateSmsCampaignInput
+from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendResult
+from letexto_mcp.tools.annotations import SEND
+from letexto_mcp.tools.messages import input_blockers
+from letexto_mcp.tools.registry import ToolSpec
+from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
+from letexto_mcp.tools.sending import run_guarded
+from letexto_mcp.tools.services import Services
+from letexto_mcp.tools.sms_plan import SmsPlan, approval_question, build_preview, check_account, plan_sms
+from letexto_mcp.tools.tenancy import tenant_of
+
+
+def _campaign_plan(services: Services, args: CreateSmsCampaignInput) -> SmsPlan:
+    return plan_sms(
+        services, content=args.content, contacts=args.contacts, contacts_csv=args.contacts_csv, sender=args.sender
+    )
+
+
+async def sms_campaign_question(services: Services, args: CreateSmsCampaignInput) -> str | None:
+    plan = _campaign_plan(services, args)
+    if plan.blockers:
+        return None
+    question = approval_question(plan, scheduled_for=args.send_at)
+    return f"Campaign «{args.label}»: {question}"
+
+
+async def create_sms_campaign(
+    services: Services, args: CreateSmsCampaignInput, ctx: Context, approval: str
+) -> SendResult:
+    tenant = tenant_of(ctx)
+    sent_at = parse_send_at(args.send_at)
+    plan = _campaign_plan(services, args)
+    input_blockers(plan)
+    account = await check_account(services, tenant, plan.sender)
+    preview = build_preview(plan, account)
+    wire_contacts = [{"numero": c.phone, **c.fields} for c in plan.contacts]
+    request: dict[str, Any] = {
+        "label": args.label,
+        "content": args.content,
+        "sender": plan.sender,
+        "send_at": iso_utc(sent_at),
+        "contacts": wire_contacts,
+    }
+    guard_plan = SendPlan(
+        tool="create_sms_campaign",
+        tenant=tenant,
+        request=request,
+        recipients=plan.phones,
+        parts_per_message_max=plan.max_parts,
+        total_parts=plan.total_parts,
+        credits=float(plan.total_parts),
+        sender=plan.sender,
+        sender_approved=account.sender.approved,
+        preview=preview.model_dump(mode="json"),
+    )
+    client = await services.letexto(tenant)
+    rejected = plan.recipients.rejected_count + len(plan.missing)
+
+    async def perform() -> dict[str, Any]:
+        campaign = await client.create_sms_campaign(
+            label=args.label, sender=plan.sender or "", contacts=wire_contacts, content=args.content, sent_at=sent_at
+        )
+        parts = campaign.part_count if campaign.part_count is not None else plan.total_parts
+        return {
+            "status": "scheduled" if sent_at else "submitted",
+            "campaign_id": campaign.id,
+            "letexto_ids": [campaign.id] if campaign.id else [],
+            "recipients": campaign.contact_count if campaign.contact_count is not None else len(wire_contacts),
+            "rejected": rejected,
+            "duplicates_merged": plan.recipients.duplicates_merged,
+            "parts": parts,
+            "credits": float(parts),
+            "scheduled_for": iso_utc(sent_at),
+        }
+
+    return await run_guarded(
+        services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=iso_utc(sent_at)
+    )
+
+
+def _email_recipients(recipients: list[str]) -> tuple[list[str], int]:
+    """Unique addresses (compared case-insensitively), first spelling kept; and how many merged."""
+    seen: dict[str, str] = {}
+    for address in recipients:
+        seen.setdefault(address.strip().lower(), address.strip())
+    unique = list(seen.values())
+    return unique, len(recipients) - len(unique)
+
+
+def _email_preview(args: CreateEmailCampaignInput, unique: list[str], merged: int) -> EmailPreview:
+    summary = (
+        f"Email campaign «{args.label}» from {args.from_email} to {len(unique)} recipient(s) "
+        f"({', '.join(unique[:3])}{' …' if len(unique) > 3 else ''}), subject «{args.subject[:120]}», "
+        f"{len(args.content)} characters."
+    )
+    return EmailPreview(
+        recipients=RecipientsSummary(
+            count=len(unique), sample=unique[:5], rejected=[], rejected_count=0, duplicates_merged=merged
+        ),
+        from_email=args.from_email,
+        subject=args.subject,
+        content_characters=len(args.content),
+        summary=summary,
+    )
+
+
+async def email_campaign_question(services: Services, args: CreateEmailCampaignInput) -> str | None:
+    unique, merged = _email_recipients(args.recipients)
+    return "Send this email campaign?\n" + _email_preview(args, unique, merged).summary
+
+
+async def create_email_campaign(
+    services: Services, args: CreateEmailCampaignInput, ctx: Context, approval: str
+) -> SendResult:
+    tenant = tenant_of(ctx)
+    unique, merged = _email_recipients(args.recipients)
+    if not unique:
+        raise ToolError("Cannot send: no recipient address.")
+    preview = _email_preview(args, unique, merged)
+    request = {
+        "label": args.label,
+        "from": args.from_email,
+        "recipients": unique,
+        "subject": args.subject,
+        "content": args.content,
+    }
+    guard_plan = SendPlan(
+        tool="create_email_campaign",
+        tenant=tenant,
+        request=request,
+        recipients=unique,
+        parts_per_message_max=0,
+        total_parts=0,
+        credits=0.0,
+        sender=args.from_email,
+        sender_approved=None,
+        preview=preview.model_dump(mode="json"),
+    )
+    client = await services.letexto(tenant)
+
+    async def perform() -> dict[str, Any]:
+        campaign = await client.create_email_campaign(
+            label=args.label,
+            from_email=args.from_email,
+            recipients=unique,
+            subject=args.subject,
+            content=args.content,
+        )
+        return {
+            "status": "submitted",
+            "campaign_id": campaign.id,
+            "letexto_ids": [campaign.id] if campaign.id else [],
+            "recipients": campaign.recipients_count if campaign.recipients_count is not None else len(unique),
+            "duplicates_merged": merged,
+            "rejected": 0,
+        }
+
+    return await run_guarded(services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=None)
+
+
+SMS_CAMPAIGN_DESCRIPTION = (
+    "Send a personalised SMS campaign through LeTexto: one text with {{field}} placeholders, rendered for each "
+    "contact ('contacts': objects with 'phone' and the fields, or 'contacts_csv': CSV text with a header row). "
+    "Invalid numbers and contacts missing a field are left out and reported; duplicates are merged. Costs "
+    "credits for every part of every message, so it is guarded like send_sms: the user approves a summary, or "
+    "the call returns 'confirmation_required' with a preview and a confirmation_token to pass back, unchanged "
+    "arguments, once the user has approved. Call preview_sms first for large lists. Give an idempotency_key "
+    "(e.g. the flow's run id) so a retried call never sends twice. Returns the campaign_id (track it with "
+    "get_campaign_status), counts, parts and credits."
+)
+EMAIL_CAMPAIGN_DESCRIPTION = (
+    "Send an email campaign through LeTexto: one subject and body (HTML or text) to a list of addresses "
+    "(validated, duplicates merged). Reaches real people, so it is guarded like send_sms: approval by the "
+    "user, or 'confirmation_required' with a preview and a confirmation_token to pass back unchanged. Give an "
+    "idempotency_key for safe retries. Returns the campaign_id (check it with get_campaign_status, channel "
+    "'email')."
+)
+
+SPECS = [
+    ToolSpec(
+        name="create_sms_campaign",
+        title="Send a personalised SMS campaign",
+        description=SMS_CAMPAIGN_DESCRIPTION,
+        input_model=CreateSmsCampaignInput,
+        output_model=SendResult,
+        handler=create_sms_campaign,
+        annotations=SEND,
+        approval_question=sms_campaign_question,
+    ),
+    ToolSpec(
+        name="create_email_campaign",
+        title="Send an email campaign",
+        description=EMAIL_CAMPAIGN_DESCRIPTION,
+        input_model=CreateEmailCampaignInput,
+        output_model=SendResult,
+        handler=create_email_campaign,
+        annotations=SEND,
+        approval_question=email_campaign_question,
+    ),
+]
