@@ -69,7 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from letexto_mcp.sandbox import SandboxConfig
         from letexto_mcp.sandbox.serve import run_sandbox
 
-        print(f"LeTexto simulator on http://{args.host}:{args.port}/v1 — key: see README (sandbox key)", file=sys.stderr)
         run_sandbox(args.host, args.port, SandboxConfig(sender_approval_delay=args.approval_delay))
         return 0
     if command == "doctor":

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 # Tests never read a developer's real configuration.
 for _name in list(os.environ):
     if _name.startswith("LETEXTO_"):

@@ -204,7 +204,7 @@ async def test_create_sender_then_list(sim: Any, client: LetextoClient) -> None:
     senders = await client.list_senders()
     by_name = {s.name: s for s in senders}
     assert by_name[SANDBOX_APPROVED_SENDER].is_approved
-    assert by_name["ACME"].is_approved is False
+    assert by_name["EN ATTENTE"].is_approved is False
     assert by_name["NOUVEAU"].is_approved  # sender_approval_delay=0
     assert "BOUTIQUE" not in by_name  # a sub-account's sender, only with all_accounts
     (listing,) = api_requests(sim, "/v1/senders")
@@ -214,12 +214,12 @@ async def test_create_sender_then_list(sim: Any, client: LetextoClient) -> None:
 
 async def test_list_senders_filters_and_all_accounts(sim: Any, client: LetextoClient) -> None:
     everyone = await client.list_senders(all_accounts=True)
-    assert {"SMS INFO", "ACME", "BOUTIQUE"} <= {s.name for s in everyone}
-    pending = await client.list_senders(query="ac", status="PENDING")
-    assert [s.name for s in pending] == ["ACME"]
+    assert {"SMS INFO", "EN ATTENTE", "BOUTIQUE"} <= {s.name for s in everyone}
+    pending = await client.list_senders(query="att", status="PENDING")
+    assert [s.name for s in pending] == ["EN ATTENTE"]
     first, second = api_requests(sim, "/v1/senders")
     assert first.query.get("allAccounts") == "true"
-    assert second.query.get("query") == "ac" and second.query.get("status") == "PENDING"
+    assert second.query.get("query") == "att" and second.query.get("status") == "PENDING"
     assert "allAccounts" not in second.query
 
 
