@@ -1,0 +1,29 @@
+"""State behind one small async interface: idempotency, nonces, budget, rate, duplicates, audit."""
+
+from __future__ import annotations
+
+from letexto_mcp.store.base import (
+    AuditEntry,
+    BudgetResult,
+    IdempotencyRecord,
+    RateResult,
+    SendMark,
+    StateStore,
+    StoreError,
+)
+from letexto_mcp.store.factory import open_store
+from letexto_mcp.store.memory import MemoryStore
+from letexto_mcp.store.sqlite import SqliteStore
+
+__all__ = [
+    "AuditEntry",
+    "BudgetResult",
+    "IdempotencyRecord",
+    "MemoryStore",
+    "RateResult",
+    "SendMark",
+    "SqliteStore",
+    "StateStore",
+    "StoreError",
+    "open_store",
+]

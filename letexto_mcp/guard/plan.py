@@ -1,0 +1,28 @@
+"""What a send tool hands the guard: the normalised request and the figures of its preview."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """One send, fully worked out before anything leaves.
+
+    `request` is what the fingerprint covers (so it must be the normalised request, without
+    `idempotency_key` or `confirmation_token`); `preview` is the JSON-able summary the user sees;
+    `usable_senders` lets a refusal of an unapproved sender list the ones that work.
+    """
+
+    tool: str
+    tenant: str
+    request: Mapping[str, object]
+    recipients: list[str]
+    parts_per_message_max: int
+    total_parts: int
+    credits: float
+    sender: str | None
+    sender_approved: bool | None
+    preview: Mapping[str, object]
+    usable_senders: tuple[str, ...] = field(default=())

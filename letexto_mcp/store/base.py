@@ -1,0 +1,184 @@
+"""The state the send guards need, behind one small async interface.
+
+Async on purpose: the in-process backends (memory, SQLite) answer in microseconds, but a shared
+server backend (Postgres, Redis) can be added later without touching a single guard. Every
+check-and-write method is atomic in every backend, including across processes sharing a SQLite
+file: that is what makes "exactly one send" hold under retries and concurrency.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+IdempotencyState = Literal["in_flight", "succeeded", "failed", "outcome_unknown"]
+MarkState = Literal["in_flight", "sent", "outcome_unknown", "resolved"]
+ApprovalLabel = Literal["elicited", "token", "policy-allow", "dry-run", "none"]
+
+IDEMPOTENCY_STATES: frozenset[str] = frozenset({"in_flight", "succeeded", "failed", "outcome_unknown"})
+MARK_STATES: frozenset[str] = frozenset({"in_flight", "sent", "outcome_unknown", "resolved"})
+# Marks that block a resend whatever their age: nobody knows whether the message left.
+UNRESOLVED_MARKS: frozenset[str] = frozenset({"in_flight", "outcome_unknown"})
+# Consumed token nonces are kept this long past their expiry, so a clock skew between two
+# processes sharing one state file cannot reopen a replay window.
+NONCE_PURGE_GRACE = 3600.0
+
+
+class StoreError(RuntimeError):
+    """The state backend cannot be opened or used; the message says what to do about it."""
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What happened the first time an idempotency key was used (in this tenant)."""
+
+    state: str
+    fingerprint: str
+    result: dict[str, Any] | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class SendMark:
+    """The last known state of one exact request (by fingerprint), for the no-key duplicate check."""
+
+    state: str
+    at: float
+    ref: str | None
+
+
+@dataclass(frozen=True)
+class BudgetResult:
+    """Outcome of a daily budget reservation: `used` is after the reservation when allowed."""
+
+    allowed: bool
+    used: int
+    limit: int | None
+
+
+@dataclass(frozen=True)
+class RateResult:
+    """Outcome of one sliding-window hit; `retry_after` (seconds) is 0 when allowed."""
+
+    allowed: bool
+    count: int
+    limit: int
+    retry_after: float
+
+
+@dataclass
+class AuditEntry:
+    """One send attempt and its outcome. Never holds a key: `detail` is redacted by the writer."""
+
+    at: float
+    tenant: str
+    tool: str
+    recipients: int
+    parts: int
+    credits: float
+    approval: str
+    outcome: str
+    letexto_ids: list[str] = field(default_factory=list)
+    detail: str = ""
+    idempotency_key: str | None = None
+
+    def to_json(self) -> str:
+        """Compact JSON, the stored form."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> AuditEntry:
+        """Inverse of `to_json`; unknown fields (from a newer version) are ignored."""
+        data = json.loads(text)
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+
+def check_mark_state(state: str) -> None:
+    """Refuse a mark state the duplicate check would not understand."""
+    if state not in MARK_STATES:
+        raise ValueError(f"send mark state must be one of {sorted(MARK_STATES)}, got {state!r}")
+
+
+def check_idempotency_state(state: str) -> None:
+    """Refuse an idempotency state the guard would not understand."""
+    if state not in IDEMPOTENCY_STATES:
+        raise ValueError(f"idempotency state must be one of {sorted(IDEMPOTENCY_STATES)}, got {state!r}")
+
+
+def mark_blocks(mark: SendMark, since: float) -> bool:
+    """Whether a mark blocks a resend: unresolved at any age, or sent within the window."""
+    return mark.state in UNRESOLVED_MARKS or (mark.state == "sent" and mark.at >= since)
+
+
+@runtime_checkable
+class StateStore(Protocol):
+    """Everything the guards keep between calls (and, with SQLite, between restarts)."""
+
+    async def get_or_create_secret(self, name: str, factory: Callable[[], bytes]) -> bytes:
+        """The named server secret, created once with `factory` and then kept."""
+        ...
+
+    async def consume_once(
+        self, tenant: str, nonce: str, expires_at: float, *, now: float | None = None
+    ) -> bool:
+        """True the first time a nonce is seen only; with `now`, long-expired nonces are purged."""
+        ...
+
+    async def idempotency_get(self, tenant: str, key: str) -> IdempotencyRecord | None:
+        """The record for a key, if any (a read: use `idempotency_claim` to take the key)."""
+        ...
+
+    async def idempotency_claim(
+        self, tenant: str, key: str, fingerprint: str, now: float
+    ) -> IdempotencyRecord | None:
+        """Atomically insert an in_flight record: None if we claimed it, else the existing record."""
+        ...
+
+    async def idempotency_finish(self, tenant: str, key: str, state: str, result: dict[str, Any]) -> None:
+        """Record how a claimed key ended (succeeded, failed or outcome_unknown) and its result."""
+        ...
+
+    async def idempotency_release(self, tenant: str, key: str) -> None:
+        """Forget a claim: nothing left, so a retry with the same key may send cleanly."""
+        ...
+
+    async def recent_send(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
+        """A blocking mark: the same request sent since `since`, or in flight / unknown at any age."""
+        ...
+
+    async def claim_send(self, tenant: str, fingerprint: str, since: float, now: float) -> SendMark | None:
+        """Atomically: the blocking mark if there is one, else mark the request in_flight and return None."""
+        ...
+
+    async def mark_send(self, tenant: str, fingerprint: str, state: str, now: float, ref: str | None) -> None:
+        """Set the mark of a request: in_flight | sent | outcome_unknown | resolved."""
+        ...
+
+    async def reserve_budget(self, tenant: str, day: str, parts: int, limit: int | None) -> BudgetResult:
+        """Atomic check-and-add of `parts` to the day's usage; never over `limit` (None: no limit)."""
+        ...
+
+    async def refund_budget(self, tenant: str, day: str, parts: int) -> None:
+        """Give back parts of a send that never left (never below zero)."""
+        ...
+
+    async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
+        """Count one hit in a sliding window unless `limit` hits are already in it."""
+        ...
+
+    async def append_audit(self, entry: AuditEntry) -> None:
+        """Append one audit entry."""
+        ...
+
+    async def list_audit(
+        self, tenant: str, *, since: float | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """The tenant's latest entries at or after `since`, newest first, at most `limit`."""
+        ...
+
+    async def close(self) -> None:
+        """Release the backend; the store is unusable afterwards."""
+        ...

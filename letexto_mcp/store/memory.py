@@ -1,0 +1,189 @@
+"""State in process memory (`memory://`): for tests, demos and users who want nothing on disk.
+
+Same semantics as the SQLite store; one `anyio.Lock` makes every check-and-write atomic across
+the tasks of this process. Nothing survives a restart, so neither do idempotency records: say
+so to users who pick it for real sends.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+
+from letexto_mcp.store.base import (
+    NONCE_PURGE_GRACE,
+    AuditEntry,
+    BudgetResult,
+    IdempotencyRecord,
+    RateResult,
+    SendMark,
+    StoreError,
+    check_idempotency_state,
+    check_mark_state,
+    mark_blocks,
+)
+
+
+def _json_copy(value: dict[str, Any]) -> dict[str, Any]:
+    """Round-trip through JSON so the memory store accepts and returns exactly what SQLite would."""
+    return json.loads(json.dumps(value))
+
+
+class MemoryStore:
+    """A `StateStore` in dictionaries, guarded by one lock."""
+
+    def __init__(self) -> None:
+        self._lock = anyio.Lock()
+        self._closed = False
+        self._secrets: dict[str, bytes] = {}
+        self._nonces: dict[tuple[str, str], float] = {}
+        self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._marks: dict[tuple[str, str], SendMark] = {}
+        self._budget: dict[tuple[str, str], int] = {}
+        self._hits: dict[str, list[float]] = {}
+        self._audit: list[AuditEntry] = []
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("the state store is closed")
+
+    async def get_or_create_secret(self, name: str, factory: Callable[[], bytes]) -> bytes:
+        async with self._lock:
+            self._check_open()
+            if name not in self._secrets:
+                self._secrets[name] = bytes(factory())
+            return self._secrets[name]
+
+    async def consume_once(
+        self, tenant: str, nonce: str, expires_at: float, *, now: float | None = None
+    ) -> bool:
+        async with self._lock:
+            self._check_open()
+            if now is not None:
+                horizon = now - NONCE_PURGE_GRACE
+                for stale in [k for k, exp in self._nonces.items() if exp < horizon]:
+                    del self._nonces[stale]
+            if (tenant, nonce) in self._nonces:
+                return False
+            self._nonces[(tenant, nonce)] = expires_at
+            return True
+
+    async def idempotency_get(self, tenant: str, key: str) -> IdempotencyRecord | None:
+        async with self._lock:
+            self._check_open()
+            return copy.deepcopy(self._idempotency.get((tenant, key)))
+
+    async def idempotency_claim(
+        self, tenant: str, key: str, fingerprint: str, now: float
+    ) -> IdempotencyRecord | None:
+        async with self._lock:
+            self._check_open()
+            existing = self._idempotency.get((tenant, key))
+            if existing is not None:
+                return copy.deepcopy(existing)
+            self._idempotency[(tenant, key)] = IdempotencyRecord("in_flight", fingerprint, None, now)
+            return None
+
+    async def idempotency_finish(self, tenant: str, key: str, state: str, result: dict[str, Any]) -> None:
+        check_idempotency_state(state)
+        stored = _json_copy(result)
+        async with self._lock:
+            self._check_open()
+            existing = self._idempotency.get((tenant, key))
+            if existing is None:
+                # Finishing a key nobody holds is a caller bug, but losing a result is worse.
+                existing = IdempotencyRecord(state, "", None, time.time())
+            self._idempotency[(tenant, key)] = IdempotencyRecord(
+                state, existing.fingerprint, stored, existing.created_at
+            )
+
+    async def idempotency_release(self, tenant: str, key: str) -> None:
+        async with self._lock:
+            self._check_open()
+            self._idempotency.pop((tenant, key), None)
+
+    def _blocking_mark(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
+        mark = self._marks.get((tenant, fingerprint))
+        if mark is None:
+            return None
+        if mark_blocks(mark, since):
+            return mark
+        del self._marks[(tenant, fingerprint)]  # sent long ago, or resolved: no longer needed
+        return None
+
+    async def recent_send(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
+        async with self._lock:
+            self._check_open()
+            return self._blocking_mark(tenant, fingerprint, since)
+
+    async def claim_send(self, tenant: str, fingerprint: str, since: float, now: float) -> SendMark | None:
+        async with self._lock:
+            self._check_open()
+            mark = self._blocking_mark(tenant, fingerprint, since)
+            if mark is not None:
+                return mark
+            self._marks[(tenant, fingerprint)] = SendMark("in_flight", now, None)
+            return None
+
+    async def mark_send(self, tenant: str, fingerprint: str, state: str, now: float, ref: str | None) -> None:
+        check_mark_state(state)
+        async with self._lock:
+            self._check_open()
+            self._marks[(tenant, fingerprint)] = SendMark(state, now, ref)
+
+    async def reserve_budget(self, tenant: str, day: str, parts: int, limit: int | None) -> BudgetResult:
+        if parts < 0:
+            raise ValueError("parts must not be negative")
+        async with self._lock:
+            self._check_open()
+            used = self._budget.get((tenant, day), 0)
+            if limit is not None and used + parts > limit:
+                return BudgetResult(False, used, limit)
+            self._budget[(tenant, day)] = used + parts
+            return BudgetResult(True, used + parts, limit)
+
+    async def refund_budget(self, tenant: str, day: str, parts: int) -> None:
+        async with self._lock:
+            self._check_open()
+            used = self._budget.get((tenant, day), 0)
+            self._budget[(tenant, day)] = max(0, used - max(0, parts))
+
+    async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
+        async with self._lock:
+            self._check_open()
+            hits = [at for at in self._hits.get(tenant, []) if at > now - window]
+            self._hits[tenant] = hits
+            if len(hits) >= limit:
+                retry_after = max(0.0, min(hits) + window - now) if hits else window
+                return RateResult(False, len(hits), limit, retry_after)
+            hits.append(now)
+            return RateResult(True, len(hits), limit, 0.0)
+
+    async def append_audit(self, entry: AuditEntry) -> None:
+        stored = AuditEntry.from_json(entry.to_json())
+        async with self._lock:
+            self._check_open()
+            self._audit.append(stored)
+
+    async def list_audit(
+        self, tenant: str, *, since: float | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        async with self._lock:
+            self._check_open()
+            # Newest first; among equal times, the later append first (as SQLite's rowid order).
+            ordered = sorted(enumerate(self._audit), key=lambda pair: (pair[1].at, pair[0]), reverse=True)
+            picked = [
+                entry
+                for _, entry in ordered
+                if entry.tenant == tenant and (since is None or entry.at >= since)
+            ]
+            return [AuditEntry.from_json(entry.to_json()) for entry in picked[: max(0, limit)]]
+
+    async def close(self) -> None:
+        async with self._lock:
+            self._closed = True

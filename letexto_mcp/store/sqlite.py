@@ -1,0 +1,386 @@
+"""State in a SQLite file (`sqlite:///path`), the default: survives restarts, shareable by processes.
+
+Every check-and-write runs in `BEGIN IMMEDIATE`, which takes the file's write lock before the
+check, so two processes (or two stores) on one file can never both win a claim. WAL lets readers
+proceed meanwhile and `busy_timeout` makes a writer wait for the lock instead of failing.
+
+Each operation runs in a worker thread (`anyio.to_thread.run_sync`), serialised on this store's
+one connection by a thread lock. The statements themselves take microseconds, but waiting for
+another process's write lock (up to `busy_timeout`) or an fsync must not stall the event loop
+that serves every other MCP session; the thread hop costs far less than the HTTP send it guards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from letexto_mcp.store.base import (
+    NONCE_PURGE_GRACE,
+    AuditEntry,
+    BudgetResult,
+    IdempotencyRecord,
+    RateResult,
+    SendMark,
+    StoreError,
+    check_idempotency_state,
+    check_mark_state,
+    mark_blocks,
+)
+
+SCHEMA_VERSION = 1
+_SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
+BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (
+    tenant TEXT NOT NULL, nonce TEXT NOT NULL, expires_at REAL NOT NULL,
+    PRIMARY KEY (tenant, nonce));
+CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at);
+CREATE TABLE IF NOT EXISTS idempotency (
+    tenant TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    result TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (tenant, key));
+CREATE TABLE IF NOT EXISTS send_marks (
+    tenant TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL, at REAL NOT NULL, ref TEXT,
+    PRIMARY KEY (tenant, fingerprint));
+CREATE TABLE IF NOT EXISTS budget (
+    tenant TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,
+    PRIMARY KEY (tenant, day));
+CREATE TABLE IF NOT EXISTS rate_hits (tenant TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS rate_hits_tenant_at ON rate_hits (tenant, at);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, at REAL NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_tenant_at ON audit (tenant, at);
+"""
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the parent folders (private) and the file (owner-only: it holds the token secret)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+class SqliteStore:
+    """A `StateStore` in one SQLite file; safe to share between processes."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            _prepare_file(Path(self.path))
+        self._lock = threading.Lock()
+        try:
+            self._conn: sqlite3.Connection | None = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            # FULL: an idempotency claim must survive a power cut, not only a crash.
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._init_schema()
+        except sqlite3.Error as error:
+            raise StoreError(
+                f"cannot open the state file {self.path!r}: {error}; fix its permissions or point "
+                "LETEXTO_STATE_URL elsewhere (memory:// keeps nothing on disk)"
+            ) from error
+
+    def _init_schema(self) -> None:
+        with self._write() as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+            if version is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"the state file {self.path!r} was written by a newer letexto-mcp (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}); upgrade, or point LETEXTO_STATE_URL elsewhere"
+                )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction holding the file's write lock from its first statement."""
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("the state store is closed")
+        return self._conn
+
+    async def _run(self, func: Callable[[], T]) -> T:
+        """Run `func` in a worker thread, alone on the connection."""
+
+        def locked() -> T:
+            with self._lock:
+                try:
+                    return func()
+                except sqlite3.Error as error:
+                    raise StoreError(
+                        f"the state file {self.path!r} could not be used ({error}); check the disk and the "
+                        "file's permissions, or point LETEXTO_STATE_URL elsewhere"
+                    ) from error
+
+        return await anyio.to_thread.run_sync(locked)
+
+    # -- secrets and nonces -------------------------------------------------------------------
+
+    async def get_or_create_secret(self, name: str, factory: Callable[[], bytes]) -> bytes:
+        def op() -> bytes:
+            with self._write() as conn:
+                row = conn.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+                if row is not None:
+                    return bytes(row[0])
+                value = bytes(factory())
+                conn.execute("INSERT INTO secrets (name, value) VALUES (?, ?)", (name, value))
+                return value
+
+        return await self._run(op)
+
+    async def consume_once(
+        self, tenant: str, nonce: str, expires_at: float, *, now: float | None = None
+    ) -> bool:
+        def op() -> bool:
+            with self._write() as conn:
+                if now is not None:
+                    conn.execute("DELETE FROM nonces WHERE expires_at < ?", (now - NONCE_PURGE_GRACE,))
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO nonces (tenant, nonce, expires_at) VALUES (?, ?, ?)",
+                    (tenant, nonce, expires_at),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(op)
+
+    # -- idempotency ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _record(row: tuple[Any, ...] | None) -> IdempotencyRecord | None:
+        if row is None:
+            return None
+        state, fingerprint, result, created_at = row
+        return IdempotencyRecord(state, fingerprint, json.loads(result) if result else None, created_at)
+
+    async def idempotency_get(self, tenant: str, key: str) -> IdempotencyRecord | None:
+        def op() -> IdempotencyRecord | None:
+            row = (
+                self._connection()
+                .execute(
+                    _SELECT_RECORD,
+                    (tenant, key),
+                )
+                .fetchone()
+            )
+            return self._record(row)
+
+        return await self._run(op)
+
+    async def idempotency_claim(
+        self, tenant: str, key: str, fingerprint: str, now: float
+    ) -> IdempotencyRecord | None:
+        def op() -> IdempotencyRecord | None:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO idempotency (tenant, key, state, fingerprint, result, created_at,"
+                    " updated_at) VALUES (?, ?, 'in_flight', ?, NULL, ?, ?)",
+                    (tenant, key, fingerprint, now, now),
+                )
+                if cursor.rowcount == 1:
+                    return None
+                row = conn.execute(
+                    _SELECT_RECORD,
+                    (tenant, key),
+                ).fetchone()
+                return self._record(row)
+
+        return await self._run(op)
+
+    async def idempotency_finish(self, tenant: str, key: str, state: str, result: dict[str, Any]) -> None:
+        check_idempotency_state(state)
+        payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+
+        def op() -> None:
+            now = time.time()
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "UPDATE idempotency SET state = ?, result = ?, updated_at = ?"
+                    " WHERE tenant = ? AND key = ?",
+                    (state, payload, now, tenant, key),
+                )
+                if cursor.rowcount == 0:
+                    # Finishing a key nobody holds is a caller bug, but losing a result is worse.
+                    conn.execute(
+                        "INSERT INTO idempotency (tenant, key, state, fingerprint, result, created_at,"
+                        " updated_at) VALUES (?, ?, ?, '', ?, ?, ?)",
+                        (tenant, key, state, payload, now, now),
+                    )
+
+        await self._run(op)
+
+    async def idempotency_release(self, tenant: str, key: str) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute("DELETE FROM idempotency WHERE tenant = ? AND key = ?", (tenant, key))
+
+        await self._run(op)
+
+    # -- duplicate marks ------------------------------------------------------------------------
+
+    @staticmethod
+    def _blocking_mark(
+        conn: sqlite3.Connection, tenant: str, fingerprint: str, since: float
+    ) -> SendMark | None:
+        row = conn.execute(
+            "SELECT state, at, ref FROM send_marks WHERE tenant = ? AND fingerprint = ?",
+            (tenant, fingerprint),
+        ).fetchone()
+        if row is None:
+            return None
+        mark = SendMark(row[0], row[1], row[2])
+        if mark_blocks(mark, since):
+            return mark
+        conn.execute("DELETE FROM send_marks WHERE tenant = ? AND fingerprint = ?", (tenant, fingerprint))
+        return None
+
+    async def recent_send(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
+        def op() -> SendMark | None:
+            with self._write() as conn:
+                return self._blocking_mark(conn, tenant, fingerprint, since)
+
+        return await self._run(op)
+
+    async def claim_send(self, tenant: str, fingerprint: str, since: float, now: float) -> SendMark | None:
+        def op() -> SendMark | None:
+            with self._write() as conn:
+                mark = self._blocking_mark(conn, tenant, fingerprint, since)
+                if mark is not None:
+                    return mark
+                conn.execute(
+                    "INSERT OR REPLACE INTO send_marks (tenant, fingerprint, state, at, ref)"
+                    " VALUES (?, ?, 'in_flight', ?, NULL)",
+                    (tenant, fingerprint, now),
+                )
+                return None
+
+        return await self._run(op)
+
+    async def mark_send(self, tenant: str, fingerprint: str, state: str, now: float, ref: str | None) -> None:
+        check_mark_state(state)
+
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR REPLACE INTO send_marks (tenant, fingerprint, state, at, ref)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (tenant, fingerprint, state, now, ref),
+                )
+
+        await self._run(op)
+
+    # -- budget and rate ------------------------------------------------------------------------
+
+    async def reserve_budget(self, tenant: str, day: str, parts: int, limit: int | None) -> BudgetResult:
+        if parts < 0:
+            raise ValueError("parts must not be negative")
+
+        def op() -> BudgetResult:
+            with self._write() as conn:
+                row = conn.execute(
+                    "SELECT used FROM budget WHERE tenant = ? AND day = ?", (tenant, day)
+                ).fetchone()
+                used = row[0] if row else 0
+                if limit is not None and used + parts > limit:
+                    return BudgetResult(False, used, limit)
+                conn.execute(
+                    "INSERT OR REPLACE INTO budget (tenant, day, used) VALUES (?, ?, ?)",
+                    (tenant, day, used + parts),
+                )
+                return BudgetResult(True, used + parts, limit)
+
+        return await self._run(op)
+
+    async def refund_budget(self, tenant: str, day: str, parts: int) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "UPDATE budget SET used = MAX(0, used - ?) WHERE tenant = ? AND day = ?",
+                    (max(0, parts), tenant, day),
+                )
+
+        await self._run(op)
+
+    async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
+        def op() -> RateResult:
+            with self._write() as conn:
+                conn.execute("DELETE FROM rate_hits WHERE tenant = ? AND at <= ?", (tenant, now - window))
+                count, oldest = conn.execute(
+                    "SELECT COUNT(*), MIN(at) FROM rate_hits WHERE tenant = ?", (tenant,)
+                ).fetchone()
+                if count >= limit:
+                    retry_after = max(0.0, oldest + window - now) if oldest is not None else window
+                    return RateResult(False, count, limit, retry_after)
+                conn.execute("INSERT INTO rate_hits (tenant, at) VALUES (?, ?)", (tenant, now))
+                return RateResult(True, count + 1, limit, 0.0)
+
+        return await self._run(op)
+
+    # -- audit ----------------------------------------------------------------------------------
+
+    async def append_audit(self, entry: AuditEntry) -> None:
+        payload = entry.to_json()
+
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO audit (tenant, at, entry) VALUES (?, ?, ?)",
+                    (entry.tenant, entry.at, payload),
+                )
+
+        await self._run(op)
+
+    async def list_audit(
+        self, tenant: str, *, since: float | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        def op() -> list[AuditEntry]:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT entry FROM audit WHERE tenant = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?",
+                    (tenant, since if since is not None else float("-inf"), max(0, limit)),
+                )
+                .fetchall()
+            )
+            return [AuditEntry.from_json(row[0]) for row in rows]
+
+        return await self._run(op)
+
+    async def close(self) -> None:
+        def op() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await self._run(op)

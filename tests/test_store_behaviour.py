@@ -1,0 +1,277 @@
+"""One behavioural suite for every StateStore backend: the guards rely on exactly these semantics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from letexto_mcp.store import (
+    AuditEntry,
+    BudgetResult,
+    MemoryStore,
+    SqliteStore,
+    StateStore,
+    StoreError,
+)
+from letexto_mcp.store.base import NONCE_PURGE_GRACE
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
+    backend: StateStore = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state.db")
+    yield backend
+    await backend.close()
+
+
+def test_both_backends_satisfy_the_protocol(tmp_path: Path) -> None:
+    assert isinstance(MemoryStore(), StateStore)
+    assert isinstance(SqliteStore(tmp_path / "p.db"), StateStore)
+
+
+# -- secrets ----------------------------------------------------------------------------------------
+
+
+async def test_secret_is_created_once_and_then_kept(store: StateStore) -> None:
+    calls: list[int] = []
+
+    def factory() -> bytes:
+        calls.append(1)
+        return bytes([len(calls)]) * 32
+
+    first = await store.get_or_create_secret("tokens", factory)
+    second = await store.get_or_create_secret("tokens", factory)
+    assert first == second == b"\x01" * 32
+    assert len(calls) == 1
+    other = await store.get_or_create_secret("other", factory)
+    assert other == b"\x02" * 32
+
+
+# -- single-use nonces ------------------------------------------------------------------------------
+
+
+async def test_consume_once_is_true_the_first_time_only(store: StateStore) -> None:
+    assert await store.consume_once("t1", "n1", 1000.0) is True
+    assert await store.consume_once("t1", "n1", 1000.0) is False
+    assert await store.consume_once("t1", "n1", 1000.0, now=500.0) is False
+    assert await store.consume_once("t2", "n1", 1000.0) is True, "nonces are per tenant"
+    assert await store.consume_once("t1", "n2", 1000.0) is True
+
+
+async def test_expired_nonces_are_purged_only_after_the_grace(store: StateStore) -> None:
+    assert await store.consume_once("t1", "old", 1000.0, now=900.0)
+    # Within the grace period the nonce is still remembered.
+    assert await store.consume_once("t1", "old", 1000.0, now=1000.0 + NONCE_PURGE_GRACE - 1) is False
+    # Another consume long after the expiry purges it; the guard refuses such a token as expired anyway.
+    assert await store.consume_once("t1", "other", 9e9, now=1000.0 + NONCE_PURGE_GRACE + 1)
+    assert await store.consume_once("t1", "old", 1000.0) is True
+
+
+# -- idempotency ------------------------------------------------------------------------------------
+
+
+async def test_idempotency_claim_then_existing_record(store: StateStore) -> None:
+    assert await store.idempotency_get("t1", "k") is None
+    assert await store.idempotency_claim("t1", "k", "fp-a", 100.0) is None
+    record = await store.idempotency_claim("t1", "k", "fp-b", 200.0)
+    assert record is not None
+    assert (record.state, record.fingerprint, record.result, record.created_at) == (
+        "in_flight",
+        "fp-a",
+        None,
+        100.0,
+    )
+    assert await store.idempotency_get("t1", "k") == record
+    assert await store.idempotency_claim("t2", "k", "fp-a", 100.0) is None, "keys are per tenant"
+
+
+async def test_idempotency_finish_keeps_the_result_as_json(store: StateStore) -> None:
+    await store.idempotency_claim("t1", "k", "fp", 100.0)
+    result = {
+        "status": "submitted",
+        "result": {"letexto_ids": ["a1", "b2"], "parts": 2, "note": "Côte d'Ivoire ✓"},
+    }
+    await store.idempotency_finish("t1", "k", "succeeded", result)
+    record = await store.idempotency_get("t1", "k")
+    assert record is not None
+    assert record.state == "succeeded"
+    assert record.fingerprint == "fp"
+    assert record.created_at == 100.0
+    assert record.result == result
+
+
+async def test_idempotency_finish_refuses_unknown_states(store: StateStore) -> None:
+    await store.idempotency_claim("t1", "k", "fp", 100.0)
+    with pytest.raises(ValueError, match="idempotency state"):
+        await store.idempotency_finish("t1", "k", "done", {})
+
+
+async def test_idempotency_release_allows_a_clean_retry(store: StateStore) -> None:
+    await store.idempotency_claim("t1", "k", "fp", 100.0)
+    await store.idempotency_release("t1", "k")
+    assert await store.idempotency_get("t1", "k") is None
+    assert await store.idempotency_claim("t1", "k", "fp2", 300.0) is None
+    record = await store.idempotency_get("t1", "k")
+    assert record is not None and record.fingerprint == "fp2"
+
+
+async def test_idempotency_claim_has_exactly_one_winner_among_tasks(store: StateStore) -> None:
+    results: list[object] = []
+
+    async def claim(i: int) -> None:
+        results.append(await store.idempotency_claim("t1", "same", f"fp{i}", float(i)))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(30):
+            tg.start_soon(claim, i)
+    assert sum(r is None for r in results) == 1
+    assert len(results) == 30
+
+
+# -- duplicate marks --------------------------------------------------------------------------------
+
+
+async def test_recent_send_sees_sends_within_the_window_only(store: StateStore) -> None:
+    assert await store.recent_send("t1", "fp", 0.0) is None
+    await store.mark_send("t1", "fp", "sent", 100.0, "msg-1")
+    mark = await store.recent_send("t1", "fp", 50.0)
+    assert mark is not None and (mark.state, mark.at, mark.ref) == ("sent", 100.0, "msg-1")
+    assert await store.recent_send("t2", "fp", 50.0) is None, "marks are per tenant"
+    assert await store.recent_send("t1", "fp", 150.0) is None, "older than the window"
+
+
+async def test_unresolved_marks_block_at_any_age_and_resolved_never(store: StateStore) -> None:
+    await store.mark_send("t1", "unknown", "outcome_unknown", 10.0, None)
+    await store.mark_send("t1", "flying", "in_flight", 10.0, None)
+    await store.mark_send("t1", "done", "resolved", 10.0, None)
+    unknown = await store.recent_send("t1", "unknown", 1e9)
+    assert unknown is not None and unknown.state == "outcome_unknown"
+    flying = await store.recent_send("t1", "flying", 1e9)
+    assert flying is not None and flying.state == "in_flight"
+    assert await store.recent_send("t1", "done", 0.0) is None
+
+
+async def test_mark_send_refuses_unknown_states(store: StateStore) -> None:
+    with pytest.raises(ValueError, match="send mark state"):
+        await store.mark_send("t1", "fp", "delivered", 1.0, None)
+
+
+async def test_claim_send_is_atomic_and_respects_the_window(store: StateStore) -> None:
+    assert await store.claim_send("t1", "fp", 0.0, 100.0) is None
+    again = await store.claim_send("t1", "fp", 0.0, 101.0)
+    assert again is not None and again.state == "in_flight"
+    await store.mark_send("t1", "fp", "sent", 100.0, "id-9")
+    blocked = await store.claim_send("t1", "fp", 50.0, 120.0)
+    assert blocked is not None and blocked.state == "sent"
+    assert await store.claim_send("t1", "fp", 150.0, 200.0) is None, "the earlier send left the window"
+
+    results: list[object] = []
+
+    async def claim() -> None:
+        results.append(await store.claim_send("t1", "race", 0.0, 1.0))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(20):
+            tg.start_soon(claim)
+    assert sum(r is None for r in results) == 1
+
+
+# -- budget -----------------------------------------------------------------------------------------
+
+
+async def test_budget_allows_up_to_the_limit_exactly(store: StateStore) -> None:
+    assert await store.reserve_budget("t1", "2025-01-01", 6, 10) == BudgetResult(True, 6, 10)
+    assert await store.reserve_budget("t1", "2025-01-01", 4, 10) == BudgetResult(True, 10, 10)
+    assert await store.reserve_budget("t1", "2025-01-01", 1, 10) == BudgetResult(False, 10, 10)
+    assert await store.reserve_budget("t1", "2025-01-02", 10, 10) == BudgetResult(True, 10, 10), "per day"
+    assert await store.reserve_budget("t2", "2025-01-01", 10, 10) == BudgetResult(True, 10, 10), "per tenant"
+
+
+async def test_budget_without_limit_counts_and_refund_never_goes_negative(store: StateStore) -> None:
+    assert await store.reserve_budget("t1", "d", 1000, None) == BudgetResult(True, 1000, None)
+    await store.refund_budget("t1", "d", 400)
+    assert await store.reserve_budget("t1", "d", 0, None) == BudgetResult(True, 600, None)
+    await store.refund_budget("t1", "d", 10_000)
+    assert await store.reserve_budget("t1", "d", 0, None) == BudgetResult(True, 0, None)
+    await store.refund_budget("t1", "never-used", 5)
+    assert await store.reserve_budget("t1", "never-used", 0, None) == BudgetResult(True, 0, None)
+    with pytest.raises(ValueError):
+        await store.reserve_budget("t1", "d", -1, None)
+
+
+async def test_budget_reservations_never_overshoot_under_concurrency(store: StateStore) -> None:
+    results: list[BudgetResult] = []
+
+    async def reserve() -> None:
+        results.append(await store.reserve_budget("t1", "d", 3, 10))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(12):
+            tg.start_soon(reserve)
+    assert sum(r.allowed for r in results) == 3
+    assert await store.reserve_budget("t1", "d", 0, 10) == BudgetResult(True, 9, 10)
+
+
+# -- rate -------------------------------------------------------------------------------------------
+
+
+async def test_rate_window_counts_and_tells_when_to_retry(store: StateStore) -> None:
+    for i, at in enumerate((100.0, 110.0, 120.0), start=1):
+        hit = await store.hit_rate("t1", at, 60.0, 3)
+        assert (hit.allowed, hit.count) == (True, i)
+    refused = await store.hit_rate("t1", 130.0, 60.0, 3)
+    assert (refused.allowed, refused.count, refused.limit) == (False, 3, 3)
+    assert refused.retry_after == pytest.approx(30.0)
+    assert (await store.hit_rate("t2", 130.0, 60.0, 3)).allowed, "per tenant"
+    later = await store.hit_rate("t1", 160.5, 60.0, 3)
+    assert (later.allowed, later.count) == (True, 3), "the hit at 100 left the window"
+
+
+# -- audit ------------------------------------------------------------------------------------------
+
+
+def _entry(at: float, tenant: str = "t1", outcome: str = "submitted") -> AuditEntry:
+    return AuditEntry(
+        at=at,
+        tenant=tenant,
+        tool="send_sms",
+        recipients=2,
+        parts=4,
+        credits=4.0,
+        approval="token",
+        outcome=outcome,
+        letexto_ids=["m-1", "m-2"],
+        detail="submitted: 2 recipients — «ok»",
+        idempotency_key="key-1",
+    )
+
+
+async def test_audit_round_trips_and_lists_newest_first(store: StateStore) -> None:
+    for at in (10.0, 30.0, 20.0):
+        await store.append_audit(_entry(at))
+    await store.append_audit(_entry(25.0, tenant="t2"))
+    listed = await store.list_audit("t1")
+    assert [e.at for e in listed] == [30.0, 20.0, 10.0]
+    assert listed[0] == _entry(30.0)
+    assert [e.at for e in await store.list_audit("t1", since=20.0)] == [30.0, 20.0]
+    assert [e.at for e in await store.list_audit("t1", limit=1)] == [30.0]
+    assert [e.tenant for e in await store.list_audit("t2")] == ["t2"]
+    assert await store.list_audit("nobody") == []
+
+
+async def test_audit_entries_are_copies_not_shared_objects(store: StateStore) -> None:
+    entry = _entry(1.0)
+    await store.append_audit(entry)
+    entry.letexto_ids.append("changed-after")
+    (stored,) = await store.list_audit("t1")
+    assert stored.letexto_ids == ["m-1", "m-2"]
+
+
+async def test_a_closed_store_refuses_work(store: StateStore) -> None:
+    await store.close()
+    with pytest.raises(StoreError):
+        await store.reserve_budget("t1", "d", 1, None)
