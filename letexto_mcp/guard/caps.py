@@ -130,6 +130,15 @@ class Caps:
                 f"refused: sender {plan.sender!r} is not approved for sending at LeTexto (pending, rejected "
                 f"or unknown); use one of: {usable}, or wait for LeTexto to validate it",
             )
+        if plan.balance is not None and plan.credits > plan.balance:
+            raise CapRefused(
+                "balance",
+                plan.credits,
+                plan.balance,
+                None,
+                f"refused: this send costs {plan.credits:g} credits but the LeTexto balance is "
+                f"{plan.balance:g}; top up the account or send to fewer recipients",
+            )
         if self.allowed is not None:
             outside = [recipient for recipient in plan.recipients if not self.allows(recipient)]
             if outside:

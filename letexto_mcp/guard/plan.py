@@ -12,7 +12,8 @@ class SendPlan:
 
     `request` is what the fingerprint covers (so it must be the normalised request, without
     `idempotency_key` or `confirmation_token`); `preview` is the JSON-able summary the user sees;
-    `usable_senders` lets a refusal of an unapproved sender list the ones that work.
+    `usable_senders` lets a refusal of an unapproved sender list the ones that work; `balance`
+    (credits, when known) lets a send that LeTexto would refuse for want of credit stop here.
     """
 
     tool: str
@@ -26,3 +27,4 @@ class SendPlan:
     sender_approved: bool | None
     preview: Mapping[str, object]
     usable_senders: tuple[str, ...] = field(default=())
+    balance: float | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 SENDER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .&'_-]{0,10}$"
 
@@ -25,9 +25,24 @@ PhoneText = Annotated[
         examples=["07 07 12 34 56", "+2250505123456"],
     ),
 ]
+
+
+def _no_control_characters(text: str) -> str:
+    """Phones cannot show C0/C1 control characters (tab and line breaks aside); refuse them by name."""
+    for position, char in enumerate(text):
+        code = ord(char)
+        if (code < 0x20 and char not in "\n\r\t") or 0x7F <= code <= 0x9F:
+            raise ValueError(
+                f"contains the control character U+{code:04X} at position {position}, which phones cannot "
+                "display: remove it"
+            )
+    return text
+
+
 SmsContent = Annotated[
     str,
     StringConstraints(min_length=1, max_length=5000),
+    AfterValidator(_no_control_characters),
     Field(
         description=(
             "The SMS text. Plain GSM-7 text (é è à ù are fine) costs 1 part per 160 characters (153 when "

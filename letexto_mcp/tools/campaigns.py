@@ -14,7 +14,7 @@ from letexto_mcp.tools.annotations import SEND
 from letexto_mcp.tools.messages import input_blockers
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
-from letexto_mcp.tools.sending import run_guarded
+from letexto_mcp.tools.sending import run_guarded, sms_send_plan
 from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.sms_plan import SmsPlan, approval_question, build_preview, check_account, plan_sms
 from letexto_mcp.tools.tenancy import tenant_of
@@ -51,18 +51,7 @@ async def create_sms_campaign(
         "send_at": iso_utc(sent_at),
         "contacts": wire_contacts,
     }
-    guard_plan = SendPlan(
-        tool="create_sms_campaign",
-        tenant=tenant,
-        request=request,
-        recipients=plan.phones,
-        parts_per_message_max=plan.max_parts,
-        total_parts=plan.total_parts,
-        credits=float(plan.total_parts),
-        sender=plan.sender,
-        sender_approved=account.sender.approved,
-        preview=preview.model_dump(mode="json"),
-    )
+    guard_plan = sms_send_plan("create_sms_campaign", tenant, request, plan, account, preview)
     client = await services.letexto(tenant)
     rejected = plan.recipients.rejected_count + len(plan.missing)
 

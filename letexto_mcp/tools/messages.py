@@ -7,13 +7,12 @@ from typing import Any
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from letexto_mcp.guard.pipeline import SendPlan
 from letexto_mcp.schemas.inputs import PreviewSmsInput, SendSmsInput
 from letexto_mcp.schemas.outputs import PreviewResult, SendResult
 from letexto_mcp.tools.annotations import READ, SEND
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
-from letexto_mcp.tools.sending import run_guarded
+from letexto_mcp.tools.sending import run_guarded, sms_send_plan
 from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.sms_plan import SmsPlan, approval_question, build_preview, check_account, plan_sms
 from letexto_mcp.tools.tenancy import tenant_of
@@ -64,18 +63,7 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
         "send_at": iso_utc(send_at),
         "custom_data": args.custom_data,
     }
-    guard_plan = SendPlan(
-        tool="send_sms",
-        tenant=tenant,
-        request=request,
-        recipients=[phone],
-        parts_per_message_max=plan.max_parts,
-        total_parts=plan.total_parts,
-        credits=float(plan.total_parts),
-        sender=plan.sender,
-        sender_approved=account.sender.approved,
-        preview=preview.model_dump(mode="json"),
-    )
+    guard_plan = sms_send_plan("send_sms", tenant, request, plan, account, preview)
     client = await services.letexto(tenant)
 
     async def perform() -> dict[str, Any]:

@@ -132,7 +132,7 @@ def can_ask_user(ctx: Context) -> bool:
     version = ctx.protocol_version or ""
     if version >= "2026-07-28":
         return True
-    return bool(ctx.request_context.can_send_request)
+    return bool(ctx.session.can_send_request)
 
 
 def _make_resolver(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:

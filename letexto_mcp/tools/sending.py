@@ -6,8 +6,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from letexto_mcp.guard.pipeline import SendOutcome, SendPlan
+from letexto_mcp.letexto import errors as lx
 from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, SendResult
 from letexto_mcp.tools.services import Services
+from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
+
+Perform = Callable[[], Awaitable[Mapping[str, Any]]]
 
 CONFIRM_HINT = (
     "Show this preview to the user. If they approve, call the same tool again with exactly the same arguments "
@@ -53,13 +57,61 @@ def outcome_to_result(
     )
 
 
+def sms_send_plan(
+    tool: str, tenant: str, request: Mapping[str, Any], plan: SmsPlan, account: AccountCheck, preview: PreviewResult
+) -> SendPlan:
+    """The guard's view of an SMS send: recipients, parts, credits, sender and balance."""
+    return SendPlan(
+        tool=tool,
+        tenant=tenant,
+        request=request,
+        recipients=plan.phones,
+        parts_per_message_max=plan.max_parts,
+        total_parts=plan.total_parts,
+        credits=float(plan.total_parts),
+        sender=plan.sender,
+        sender_approved=account.sender.approved,
+        preview=preview.model_dump(mode="json"),
+        usable_senders=tuple(account.sender.usable),
+        balance=account.balance,
+    )
+
+
+def once(perform: Perform, operation: str) -> Perform:
+    """Classify a failed send conservatively: only a clear refusal by LeTexto counts as 'not sent'.
+
+    A 5xx, an accepted answer we could not read, or any unexpected exception may hide a message
+    that left: it becomes `OutcomeUnknownError`, which blocks a blind resend.
+    """
+
+    async def attempt() -> Mapping[str, Any]:
+        try:
+            return await perform()
+        except (lx.RequestNotSentError, lx.OutcomeUnknownError):
+            raise
+        except lx.UnexpectedResponseError as error:
+            if error.accepted or (error.status_code or 0) >= 500:
+                raise lx.OutcomeUnknownError(str(error), operation=operation) from None
+            raise
+        except lx.ServerError as error:
+            raise lx.OutcomeUnknownError(str(error), operation=operation) from None
+        except lx.LetextoAPIError:
+            raise
+        except Exception as error:
+            raise lx.OutcomeUnknownError(
+                f"unexpected failure while sending ({type(error).__name__})", operation=operation
+            ) from None
+
+    return attempt
+
+
 async def run_guarded(
     services: Services,
     plan: SendPlan,
     *,
     approval: str,
     args: Any,
-    perform: Callable[[], Awaitable[Mapping[str, Any]]],
+    perform: Perform,
     scheduled_for: str | None,
 ) -> SendResult:
     """One send through every guard layer, exactly once."""
@@ -69,7 +121,7 @@ async def run_guarded(
         confirmation_token=args.confirmation_token,
         idempotency_key=args.idempotency_key,
         allow_duplicate=args.allow_duplicate,
-        perform=perform,
+        perform=once(perform, plan.tool),
     )
     return outcome_to_result(
         outcome, services=services, idempotency_key=args.idempotency_key, scheduled_for=scheduled_for

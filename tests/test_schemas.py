@@ -1,0 +1,39 @@
+"""The committed JSON Schemas match the code, are valid 2020-12, and are what clients see."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from letexto_mcp.schemas.generate import SCHEMA_DIR, drift, rendered_schemas
+
+
+def test_committed_schema_files_match_the_code() -> None:
+    assert drift() == [], "run `make schemas` and commit the result"
+
+
+@pytest.mark.parametrize("name", sorted(rendered_schemas()))
+def test_every_schema_is_valid_json_schema_2020_12(name: str) -> None:
+    document = json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+    assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(document)
+
+
+def test_input_schemas_accept_what_the_tools_accept() -> None:
+    document = json.loads((SCHEMA_DIR / "send_sms.input.json").read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(document)
+    assert validator.is_valid({"to": "07 07 12 34 56", "content": "Bonjour"})
+    assert not validator.is_valid({"to": "07 07 12 34 56"})
+    assert not validator.is_valid({"to": "0707123456", "content": "x", "sender": "TWELVE CHARS"})
+
+
+@pytest.mark.anyio
+async def test_tools_list_publishes_the_committed_schemas(mcp: Any) -> None:
+    for tool in (await mcp.list_tools()).tools:
+        committed = json.loads((SCHEMA_DIR / f"{tool.name}.input.json").read_text(encoding="utf-8"))
+        committed.pop("$schema"), committed.pop("title")
+        published = {k: v for k, v in tool.input_schema.items() if k != "title"}
+        assert published == committed

@@ -1,0 +1,54 @@
+"""The real command over stdio, as Claude Desktop starts it: a subprocess and a real MCP client."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from tests.mcp_helpers import ok
+
+pytestmark = pytest.mark.anyio
+
+
+def _params(tmp_path: Any, **env: str) -> StdioServerParameters:
+    base = {"LETEXTO_SANDBOX": "1", "LETEXTO_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}", "HOME": str(tmp_path)}
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "letexto_mcp", "serve", "--sandbox"], env={**base, **env}
+    )
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_stdio_preview_confirm_send_and_status(tmp_path: Any, mode: str) -> None:
+    async with Client(_params(tmp_path), mode=mode) as client:
+        tools = {t.name for t in (await client.list_tools()).tools}
+        assert {"send_sms", "preview_sms", "get_balance"} <= tools
+        balance = (await ok(client, "get_balance"))["balance"]
+        awa = {"to": "07 07 12 34 56", "content": "Bonjour Awa, la réunion est à 15h."}
+        preview = await ok(client, "preview_sms", awa)
+        assert preview["cost"]["credits"] == 1
+        first = await ok(client, "send_sms", awa)
+        assert first["status"] == "confirmation_required"
+        sent = await ok(client, "send_sms", {**awa, "confirmation_token": first["confirmation_token"]})
+        assert sent["status"] == "submitted"
+        status = await ok(client, "get_message_status", {"message_id": sent["message_id"]})
+        assert status["status"] in {"PENDING", "SENT", "DELIVERED"}
+        assert (await ok(client, "get_balance"))["balance"] == balance - 1
+
+
+async def test_stdio_without_a_key_fails_with_a_clear_message(tmp_path: Any) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "letexto_mcp", "serve"],
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert "LETEXTO_API_TOKEN" in result.stderr
+    assert result.stdout == ""
