@@ -34,19 +34,26 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8787)
     sandbox.add_argument(
-        "--approval-delay", type=float, default=30.0, help="seconds before a new sender is approved (default 30)"
+        "--approval-delay",
+        type=float,
+        default=30.0,
+        help="seconds before a new sender is approved (default 30)",
     )
 
     doctor = commands.add_parser("doctor", help="check the configuration and the key against LeTexto")
     doctor.add_argument("--sandbox", action="store_true", help="check against the embedded simulator")
 
-    demo = commands.add_parser("demo", help="a scripted session against the simulator, through a real MCP client")
+    demo = commands.add_parser(
+        "demo", help="a scripted session against the simulator, through a real MCP client"
+    )
     demo.add_argument("--quiet", action="store_true", help="print only the final line")
     return parser
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _fail(message: str) -> int:

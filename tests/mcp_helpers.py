@@ -19,7 +19,9 @@ async def call(client: Any, name: str, arguments: dict[str, Any] | None = None, 
     return ToolCall(is_error=bool(result.is_error), data=result.structured_content, text=text)
 
 
-async def ok(client: Any, name: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+async def ok(
+    client: Any, name: str, arguments: dict[str, Any] | None = None, **kwargs: Any
+) -> dict[str, Any]:
     """Call a tool that must succeed; return its structured content."""
     outcome = await call(client, name, arguments, **kwargs)
     assert not outcome.is_error, outcome.text

@@ -14,7 +14,11 @@ pytestmark = pytest.mark.anyio
 
 
 def _params(tmp_path: Any, **env: str) -> StdioServerParameters:
-    base = {"LETEXTO_SANDBOX": "1", "LETEXTO_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}", "HOME": str(tmp_path)}
+    base = {
+        "LETEXTO_SANDBOX": "1",
+        "LETEXTO_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "HOME": str(tmp_path),
+    }
     return StdioServerParameters(
         command=sys.executable, args=["-m", "letexto_mcp", "serve", "--sandbox"], env={**base, **env}
     )

@@ -34,7 +34,11 @@ async def test_lists_every_tool_with_schemas_and_annotations(mcp: Any) -> None:
         assert tool.annotations is not None
     for name in ("send_sms", "create_sms_campaign", "create_email_campaign"):
         hints = tools[name].annotations
-        assert hints.destructive_hint is True and hints.idempotent_hint is False and hints.open_world_hint is True
+        assert (
+            hints.destructive_hint is True
+            and hints.idempotent_hint is False
+            and hints.open_world_hint is True
+        )
     for name in ("get_balance", "get_message_status", "get_campaign_status", "list_senders", "preview_sms"):
         assert tools[name].annotations.read_only_hint is True
     assert "approval" not in tools["send_sms"].input_schema["properties"]
@@ -79,7 +83,9 @@ async def test_unknown_campaign_is_a_readable_error(mcp: Any) -> None:
     outcome = await call(mcp, "get_campaign_status", {"campaign_id": "000000000000000000000000"})
     assert outcome.is_error
     assert "not found" in outcome.text.lower()
-    outcome = await call(mcp, "get_campaign_status", {"campaign_id": "000000000000000000000000", "channel": "email"})
+    outcome = await call(
+        mcp, "get_campaign_status", {"campaign_id": "000000000000000000000000", "channel": "email"}
+    )
     assert outcome.is_error and "not found" in outcome.text.lower()
 
 
@@ -96,8 +102,12 @@ async def test_path_traversal_in_an_id_is_refused(mcp: Any, simulator: Any) -> N
     assert all("/users/balance" not in r.path for r in simulator.state.requests)
 
 
-async def test_preview_of_french_text_shows_ucs2_culprits_and_cheaper_rewrite(mcp: Any, simulator: Any) -> None:
-    text = "Bonjour Awa, la réunion de l’équipe est à 15h. Prévoyez vos idées, on fêtera la clôture du projet !"
+async def test_preview_of_french_text_shows_ucs2_culprits_and_cheaper_rewrite(
+    mcp: Any, simulator: Any
+) -> None:
+    text = (
+        "Bonjour Awa, la réunion de l’équipe est à 15h. Prévoyez vos idées, on fêtera la clôture du projet !"
+    )
     data = await ok(mcp, "preview_sms", {"content": text, "to": "07 07 12 34 56"})
     assert data["text"]["encoding"] == "UCS-2"
     assert data["text"]["parts"] == 2
@@ -131,7 +141,9 @@ async def test_preview_of_personalised_contacts_counts_each_rendered_message(mcp
         {"numero": "0505123456", "name": "Jean-Baptiste Kouassi N'Guessan " * 5},
         {"phone": "0101123456"},
     ]
-    data = await ok(mcp, "preview_sms", {"content": "Bonjour {{name}}, votre colis est prêt.", "contacts": contacts})
+    data = await ok(
+        mcp, "preview_sms", {"content": "Bonjour {{name}}, votre colis est prêt.", "contacts": contacts}
+    )
     assert data["recipients"]["count"] == 2
     assert data["cost"]["parts_distribution"] == {"1": 1, "3": 1}
     assert data["missing_fields"][0]["row"] == 3

@@ -55,18 +55,28 @@ async def test_without_elicitation_the_first_call_only_previews(confirm_client: 
     assert simulator.state.messages[0].sender == "SMS INFO"
 
 
-async def test_a_token_works_once_and_only_for_the_previewed_request(confirm_client: Any, simulator: Any) -> None:
+async def test_a_token_works_once_and_only_for_the_previewed_request(
+    confirm_client: Any, simulator: Any
+) -> None:
     token = (await ok(confirm_client, "send_sms", AWA))["confirmation_token"]
-    changed_text = await ok(confirm_client, "send_sms", {**AWA, "content": "Autre texte", "confirmation_token": token})
+    changed_text = await ok(
+        confirm_client, "send_sms", {**AWA, "content": "Autre texte", "confirmation_token": token}
+    )
     assert changed_text["status"] == "refused"
-    changed_number = await ok(confirm_client, "send_sms", {**AWA, "to": "0505123456", "confirmation_token": token})
+    changed_number = await ok(
+        confirm_client, "send_sms", {**AWA, "to": "0505123456", "confirmation_token": token}
+    )
     assert changed_number["status"] == "refused"
-    changed_sender = await ok(confirm_client, "send_sms", {**AWA, "sender": "ACME", "confirmation_token": token})
+    changed_sender = await ok(
+        confirm_client, "send_sms", {**AWA, "sender": "ACME", "confirmation_token": token}
+    )
     assert changed_sender["status"] in {"refused"}
     assert simulator.state.messages == []
     used = await ok(confirm_client, "send_sms", {**AWA, "confirmation_token": token})
     assert used["status"] == "submitted"
-    replay = await ok(confirm_client, "send_sms", {**AWA, "confirmation_token": token, "allow_duplicate": True})
+    replay = await ok(
+        confirm_client, "send_sms", {**AWA, "confirmation_token": token, "allow_duplicate": True}
+    )
     assert replay["status"] == "refused"
     assert len(simulator.state.messages) == 1
 
@@ -101,7 +111,9 @@ async def test_dry_run_policy_never_sends(simulator: Any, era: str) -> None:
     async with Client(server, mode=era, elicitation_callback=approver("accept")) as client:
         result = await ok(client, "send_sms", AWA)
         campaign = await ok(
-            client, "create_sms_campaign", {"label": "x", "content": "Hi", "contacts": [{"phone": "0707123456"}]}
+            client,
+            "create_sms_campaign",
+            {"label": "x", "content": "Hi", "contacts": [{"phone": "0707123456"}]},
         )
     assert result["status"] == "dry_run" and campaign["status"] == "dry_run"
     assert result["preview"]["cost"]["credits"] == 1
@@ -159,7 +171,9 @@ async def test_campaign_is_rendered_per_contact(simulator: Any, era: str) -> Non
         first = await ok(client, "create_sms_campaign", args)
         assert first["status"] == "confirmation_required"
         assert simulator.state.sms_campaigns == []
-        done = await ok(client, "create_sms_campaign", {**args, "confirmation_token": first["confirmation_token"]})
+        done = await ok(
+            client, "create_sms_campaign", {**args, "confirmation_token": first["confirmation_token"]}
+        )
     assert done["status"] == "submitted", done
     assert done["recipients"] == 2 and done["parts"] == 2
     campaign = simulator.state.sms_campaigns[0]
@@ -179,7 +193,9 @@ async def test_email_campaign_merges_duplicates(simulator: Any, era: str) -> Non
     }
     async with Client(server, mode=era) as client:
         result = await ok(client, "create_email_campaign", args)
-        status = await ok(client, "get_campaign_status", {"campaign_id": result["campaign_id"], "channel": "email"})
+        status = await ok(
+            client, "get_campaign_status", {"campaign_id": result["campaign_id"], "channel": "email"}
+        )
     assert result["status"] == "submitted"
     assert result["duplicates_merged"] == 1
     assert simulator.state.email_campaigns[0].recipients == ["a@example.ci", "b@example.ci"]

@@ -77,7 +77,8 @@ ConfirmationToken = Annotated[
     StringConstraints(min_length=1, max_length=1024),
     Field(
         description=(
-            "The token returned by a previous call with status 'confirmation_required'. Pass it only after the "
+            "The token returned by a previous call with status 'confirmation_required'. Pass it only "
+            "after the "
             "user has seen that preview and approved it; the other arguments must be exactly the same."
         )
     ),
@@ -97,7 +98,8 @@ AllowDuplicate = Annotated[
     bool,
     Field(
         description=(
-            "Set true only when the user really wants to send again a message identical to one sent in the last "
+            "Set true only when the user really wants to send again a message identical to one sent "
+            "in the last "
             "minutes, or to resend after an 'outcome_unknown' they have checked. Default false."
         ),
     ),
@@ -108,7 +110,7 @@ Contact = Annotated[
     Field(
         description=(
             "One recipient: 'phone' (or 'numero') plus any text fields used as {{field}} in the content, "
-            "e.g. {\"phone\": \"0707123456\", \"name\": \"Awa\"}."
+            'e.g. {"phone": "0707123456", "name": "Awa"}.'
         ),
         examples=[{"phone": "0707123456", "name": "Awa"}],
     ),
@@ -118,7 +120,8 @@ ContactsCsv = Annotated[
     StringConstraints(min_length=1, max_length=20_000_000),
     Field(
         description=(
-            "Contacts as CSV text with a header row: a phone column ('phone', 'numero', 'telephone', …) and any "
+            "Contacts as CSV text with a header row: a phone column ('phone', 'numero', 'telephone', "
+            "…) and any "
             "fields used as {{field}}. ',' or ';' separated."
         ),
         examples=["phone;name\n0707123456;Awa\n0505123456;Koffi"],

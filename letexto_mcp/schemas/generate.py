@@ -28,7 +28,7 @@ def first_sentence(text: str) -> str:
 
 
 def rendered_manifest() -> str | None:
-    """manifest.json with its `tools` list rebuilt from the server's tools (None when there is no manifest)."""
+    """manifest.json with its `tools` rebuilt from the server's tools; None when there is no manifest."""
     from letexto_mcp.tools import all_specs
 
     if not MANIFEST.is_file():
@@ -56,8 +56,11 @@ def drift() -> list[str]:
     """Names of schema files that are missing, stale or no longer produced."""
     wanted = rendered_schemas()
     present = {p.name for p in SCHEMA_DIR.glob("*.json")}
-    stale = [name for name, text in wanted.items() if not (SCHEMA_DIR / name).is_file()
-             or (SCHEMA_DIR / name).read_text(encoding="utf-8") != text]
+    stale = [
+        name
+        for name, text in wanted.items()
+        if not (SCHEMA_DIR / name).is_file() or (SCHEMA_DIR / name).read_text(encoding="utf-8") != text
+    ]
     manifest = rendered_manifest()
     if manifest is not None and MANIFEST.read_text(encoding="utf-8") != manifest:
         stale.append("../../manifest.json")
@@ -82,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     manifest = rendered_manifest()
     if manifest is not None:
         MANIFEST.write_text(manifest, encoding="utf-8")
-    print(f"wrote {len(wanted)} schema files to {SCHEMA_DIR} and the tools of {MANIFEST.name}", file=sys.stderr)
+    print(
+        f"wrote {len(wanted)} schema files to {SCHEMA_DIR} and the tools of {MANIFEST.name}", file=sys.stderr
+    )
     return 0
 
 

@@ -26,7 +26,10 @@ MAX_EMAIL_RECIPIENTS = 10_000
 Label = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100),
-    Field(description="A name for the campaign, for your own records (1–100 characters).", examples=["Rappel RDV"]),
+    Field(
+        description="A name for the campaign, for your own records (1–100 characters).",
+        examples=["Rappel RDV"],
+    ),
 ]
 Email = Annotated[
     str,
@@ -42,7 +45,9 @@ ContactList = Annotated[
 def _one_source(
     contacts: object | None, contacts_csv: object | None, to: object | None = None, *, with_to: bool
 ) -> None:
-    given = [name for name, value in (("to", to), ("contacts", contacts), ("contacts_csv", contacts_csv)) if value]
+    given = [
+        name for name, value in (("to", to), ("contacts", contacts), ("contacts_csv", contacts_csv)) if value
+    ]
     allowed = "'to', 'contacts' or 'contacts_csv'" if with_to else "'contacts' or 'contacts_csv'"
     if len(given) > 1:
         raise ValueError(f"give only one of {allowed}, not {' and '.join(given)}")
@@ -55,11 +60,17 @@ class SendSmsInput(ToolInput):
     content: SmsContent
     sender: SenderName | None = None
     send_at: SendAt | None = None
-    custom_data: Annotated[
-        str,
-        StringConstraints(max_length=1000),
-        Field(description="Your own reference, returned with the delivery report (at most 1,000 characters)."),
-    ] | None = None
+    custom_data: (
+        Annotated[
+            str,
+            StringConstraints(max_length=1000),
+            Field(
+                description="Your own reference, returned with the delivery report (at most 1,000 "
+                "characters)."
+            ),
+        ]
+        | None
+    ) = None
     idempotency_key: IdempotencyKey | None = None
     confirmation_token: ConfirmationToken | None = None
     allow_duplicate: AllowDuplicate = False
@@ -87,9 +98,15 @@ class CreateEmailCampaignInput(ToolInput):
     from_email: Annotated[Email, Field(description="The sender address the email comes from.")]
     recipients: Annotated[
         list[Email],
-        Field(min_length=1, max_length=MAX_EMAIL_RECIPIENTS, description="Recipient addresses; duplicates merged."),
+        Field(
+            min_length=1,
+            max_length=MAX_EMAIL_RECIPIENTS,
+            description="Recipient addresses; duplicates merged.",
+        ),
     ]
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=200), Field(description="Email subject.")]
+    subject: Annotated[
+        str, StringConstraints(min_length=1, max_length=200), Field(description="Email subject.")
+    ]
     content: Annotated[
         str,
         StringConstraints(min_length=1, max_length=500_000),
@@ -102,10 +119,13 @@ class CreateEmailCampaignInput(ToolInput):
 
 class PreviewSmsInput(ToolInput):
     content: SmsContent
-    to: Annotated[
-        PhoneText | Annotated[list[PhoneText], Field(min_length=1, max_length=MAX_PREVIEW_NUMBERS)],
-        Field(description="One number, or a list of numbers, as people write them."),
-    ] | None = None
+    to: (
+        Annotated[
+            PhoneText | Annotated[list[PhoneText], Field(min_length=1, max_length=MAX_PREVIEW_NUMBERS)],
+            Field(description="One number, or a list of numbers, as people write them."),
+        ]
+        | None
+    ) = None
     contacts: ContactList | None = None
     contacts_csv: ContactsCsv | None = None
     sender: SenderName | None = None
@@ -124,7 +144,9 @@ class GetMessageStatusInput(ToolInput):
 
 
 class GetCampaignStatusInput(ToolInput):
-    campaign_id: Annotated[Identifier, Field(description="The id returned by create_sms_campaign or create_email_campaign.")]
+    campaign_id: Annotated[
+        Identifier, Field(description="The id returned by create_sms_campaign or create_email_campaign.")
+    ]
     channel: Annotated[
         Literal["sms", "email"], Field(description="'sms' (default) or 'email': which kind of campaign.")
     ] = "sms"
@@ -135,14 +157,22 @@ class GetBalanceInput(ToolInput):
 
 
 class ListSendersInput(ToolInput):
-    query: Annotated[
-        str, StringConstraints(max_length=50), Field(description="Only senders whose name contains this text.")
-    ] | None = None
-    status: Annotated[
-        str,
-        StringConstraints(max_length=30, pattern=r"^[A-Za-z_]+$"),
-        Field(description="Only senders in this LeTexto status, e.g. 'PENDING' or 'ACTIVE'."),
-    ] | None = None
+    query: (
+        Annotated[
+            str,
+            StringConstraints(max_length=50),
+            Field(description="Only senders whose name contains this text."),
+        ]
+        | None
+    ) = None
+    status: (
+        Annotated[
+            str,
+            StringConstraints(max_length=30, pattern=r"^[A-Za-z_]+$"),
+            Field(description="Only senders in this LeTexto status, e.g. 'PENDING' or 'ACTIVE'."),
+        ]
+        | None
+    ) = None
     all_accounts: Annotated[
         bool, Field(description="Include the senders of your sub-accounts (LeTexto 'allAccounts').")
     ] = False
@@ -153,8 +183,8 @@ class CreateSenderInput(ToolInput):
         str,
         StringConstraints(min_length=1, max_length=11, pattern=r"^[A-Za-z0-9][A-Za-z0-9 .&'_-]{0,10}$"),
         Field(
-            description="The sender name recipients will see: 1–11 characters, letters, digits, spaces and . & ' _ -, "
-            "starting with a letter or digit.",
+            description="The sender name recipients will see: 1–11 characters, letters, digits, spaces "
+            "and . & ' _ -, starting with a letter or digit.",
             examples=["ACME"],
         ),
     ]

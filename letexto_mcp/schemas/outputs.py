@@ -22,19 +22,27 @@ SendStatus = Literal[
 
 
 class BalanceResult(ToolOutput):
-    balance: Annotated[float, Field(description="Credits left on the LeTexto account; one SMS part costs one credit.")]
-    unit: Annotated[str, Field(description="What the balance counts, as LeTexto reports it (credits = SMS parts).")]
+    balance: Annotated[
+        float, Field(description="Credits left on the LeTexto account; one SMS part costs one credit.")
+    ]
+    unit: Annotated[
+        str, Field(description="What the balance counts, as LeTexto reports it (credits = SMS parts).")
+    ]
     low: Annotated[bool, Field(description="True when fewer than 50 credits are left.")]
 
 
 class MessageStatusResult(ToolOutput):
     message_id: str
-    status: Annotated[str, Field(description="LeTexto's status: PENDING, SENT, DELIVERED or FAILED (or another).")]
+    status: Annotated[
+        str, Field(description="LeTexto's status: PENDING, SENT, DELIVERED or FAILED (or another).")
+    ]
     meaning: Annotated[str, Field(description="What the status means for the recipient, in a sentence.")]
     final: Annotated[bool, Field(description="True when the status will not change any more.")]
     source: Annotated[
         Literal["letexto", "delivery_report"],
-        Field(description="Where the status came from: asking LeTexto, or a delivery report it pushed to us."),
+        Field(
+            description="Where the status came from: asking LeTexto, or a delivery report it pushed to us."
+        ),
     ] = "letexto"
     to: str | None = None
     sender: str | None = None
@@ -87,7 +95,9 @@ class TextAnalysis(ToolOutput):
     encoding: Annotated[Literal["GSM-7", "UCS-2"], Field(description="How the SMS travels.")]
     parts: Annotated[int, Field(description="SMS parts this message costs (each part is billed).")]
     characters: int
-    per_part: Annotated[int, Field(description="Characters (septets or UTF-16 units) per part for this message.")]
+    per_part: Annotated[
+        int, Field(description="Characters (septets or UTF-16 units) per part for this message.")
+    ]
     remaining_in_last_part: int
     non_gsm_characters: Annotated[
         list[NonGsmCharacter], Field(description="The characters that forced UCS-2 (at most 50 shown).")
@@ -107,7 +117,9 @@ class RenderedSample(ToolOutput):
 
 class RecipientsSummary(ToolOutput):
     count: Annotated[int, Field(description="Valid, unique recipients that would receive the message.")]
-    sample: Annotated[list[str], Field(description="The first recipients, in LeTexto's form (e.g. 2250707123456).")]
+    sample: Annotated[
+        list[str], Field(description="The first recipients, in LeTexto's form (e.g. 2250707123456).")
+    ]
     rejected: Annotated[list[RejectedRecipient], Field(description="Rejected entries (at most 50 shown).")]
     rejected_count: int
     duplicates_merged: int
@@ -120,7 +132,9 @@ class CostSummary(ToolOutput):
     credits: Annotated[float, Field(description="Credits the send would use (one per part).")]
     parts_distribution: Annotated[dict[str, int], Field(description="parts -> number of messages")]
     max_parts_per_message: int
-    balance: Annotated[float | None, Field(description="Current balance, or null when it could not be read.")] = None
+    balance: Annotated[
+        float | None, Field(description="Current balance, or null when it could not be read.")
+    ] = None
     balance_after: float | None = None
     sufficient: bool | None = None
 
@@ -134,7 +148,9 @@ class SenderCheck(ToolOutput):
 
 class PreviewResult(ToolOutput):
     recipients: RecipientsSummary
-    text: Annotated[TextAnalysis, Field(description="The template text as written (before {{field}} rendering).")]
+    text: Annotated[
+        TextAnalysis, Field(description="The template text as written (before {{field}} rendering).")
+    ]
     cost: CostSummary
     sender: SenderCheck
     samples: Annotated[list[RenderedSample], Field(description="The first messages as they will arrive.")]
@@ -160,11 +176,15 @@ class SendResult(ToolOutput):
         SendStatus,
         Field(
             description=(
-                "submitted/scheduled: accepted by LeTexto (not yet delivered). confirmation_required: show 'preview' "
-                "to the user and, if they approve, repeat the same call with 'confirmation_token'. declined: the "
-                "user said no, nothing sent. dry_run: nothing sent (server policy). duplicate: already sent, the "
+                "submitted/scheduled: accepted by LeTexto (not yet delivered). "
+                "confirmation_required: show 'preview' "
+                "to the user and, if they approve, repeat the same call with 'confirmation_token'. "
+                "declined: the "
+                "user said no, nothing sent. dry_run: nothing sent (server policy). duplicate: "
+                "already sent, the "
                 "first result is returned. refused: a safety cap or check stopped it, see 'refusal'. "
-                "outcome_unknown: LeTexto may or may not have sent it; check before retrying. failed: LeTexto "
+                "outcome_unknown: LeTexto may or may not have sent it; check before retrying. "
+                "failed: LeTexto "
                 "rejected it, nothing sent."
             )
         ),

@@ -75,7 +75,11 @@ def register_extras(server: MCPServer) -> None:
                 body = {"balance": balance.balance, "unit": balance.unit, "read_at": time.time()}
             elif item == "senders":
                 senders = await client.list_senders()
-                body = {"senders": [{"name": s.name, "status": s.status, "approved": s.is_approved} for s in senders]}
+                body = {
+                    "senders": [
+                        {"name": s.name, "status": s.status, "approved": s.is_approved} for s in senders
+                    ]
+                }
             else:
                 raise ResourceError("item must be 'balance' or 'senders'")
         except lx.LetextoError as error:
@@ -85,15 +89,19 @@ def register_extras(server: MCPServer) -> None:
     @server.prompt(
         name="draft_sms",
         title="Draft a short French SMS",
-        description="Draft an SMS in French that fits in one part (160 GSM-7 characters), from what it must say.",
+        description="Draft an SMS in French that fits in one part (160 GSM-7 characters), "
+        "from what it must say.",
     )
     def draft_sms(purpose: str, recipient_name: str = "") -> str:
         who = f" pour {recipient_name}" if recipient_name else ""
         return (
             f"Rédige un SMS en français{who} qui dit : {purpose}\n\n"
-            "Contraintes : 160 caractères au plus, en alphabet GSM-7 uniquement pour tenir en une seule partie. "
-            "Les lettres é è à ù sont permises ; évite ê â î ô û ç œ, les apostrophes et guillemets typographiques "
+            "Contraintes : 160 caractères au plus, en alphabet GSM-7 uniquement pour tenir en une "
+            "seule partie. "
+            "Les lettres é è à ù sont permises ; évite ê â î ô û ç œ, les apostrophes et guillemets "
+            "typographiques "
             "(’ “ ” « ») et les emoji, qui font passer le SMS en UCS-2 (70 caractères par partie). "
-            "Ensuite, appelle preview_sms avec le texte pour vérifier le nombre de parties et le coût, et montre "
+            "Ensuite, appelle preview_sms avec le texte pour vérifier le nombre de parties et le "
+            "coût, et montre "
             "l'aperçu à l'utilisateur avant tout envoi."
         )

@@ -15,14 +15,18 @@ from letexto_mcp.guard.pipeline import SendGuard
 from letexto_mcp.letexto import LetextoClient
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.letexto.redact import redact
-from letexto_mcp.sandbox.constants import SANDBOX_API_KEY, SANDBOX_APPROVED_SENDER, SANDBOX_BASE_URL_IN_PROCESS
+from letexto_mcp.sandbox.constants import (
+    SANDBOX_API_KEY,
+    SANDBOX_APPROVED_SENDER,
+    SANDBOX_BASE_URL_IN_PROCESS,
+)
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.factory import open_store
 from letexto_mcp.tools.services import Services
 
 
 def effective_settings(settings: Settings) -> Settings:
-    """Sandbox defaults: a usable sender and (unless a state URL was set) state that dies with the simulator."""
+    """Sandbox defaults: a usable sender, and state that dies with the simulator unless a URL was set."""
     if not settings.sandbox:
         return settings
     update: dict[str, Any] = {}
@@ -33,7 +37,9 @@ def effective_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
-def _client(settings: Settings, simulator: Any | None, transport: httpx.AsyncBaseTransport | None) -> LetextoClient:
+def _client(
+    settings: Settings, simulator: Any | None, transport: httpx.AsyncBaseTransport | None
+) -> LetextoClient:
     common = {"timeout": settings.timeout_seconds, "read_retries": settings.read_retries}
     if settings.sandbox:
         if simulator is None:

@@ -30,7 +30,8 @@ SPECS = [
         name="get_balance",
         title="LeTexto balance",
         description=(
-            "Read the credits left on the LeTexto account (one SMS part costs one credit). Use it when the user "
+            "Read the credits left on the LeTexto account (one SMS part costs one credit). Use it "
+            "when the user "
             "asks how much is left, or before a large campaign; preview_sms already includes the balance, so "
             "there is no need to call both. Read-only; returns {balance, unit, low}."
         ),

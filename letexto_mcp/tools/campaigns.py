@@ -10,6 +10,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from letexto_mcp.guard.pipeline import SendPlan
 from letexto_mcp.schemas.inputs import CreateEmailCampaignInput, CreateSmsCampaignInput
 from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendResult
+from letexto_mcp.sms.templates import vendor_template
 from letexto_mcp.tools.annotations import SEND
 from letexto_mcp.tools.messages import input_blockers
 from letexto_mcp.tools.registry import ToolSpec
@@ -22,7 +23,11 @@ from letexto_mcp.tools.tenancy import tenant_of
 
 def _campaign_plan(services: Services, args: CreateSmsCampaignInput) -> SmsPlan:
     return plan_sms(
-        services, content=args.content, contacts=args.contacts, contacts_csv=args.contacts_csv, sender=args.sender
+        services,
+        content=args.content,
+        contacts=args.contacts,
+        contacts_csv=args.contacts_csv,
+        sender=args.sender,
     )
 
 
@@ -44,9 +49,10 @@ async def create_sms_campaign(
     account = await check_account(services, tenant, plan.sender)
     preview = build_preview(plan, account)
     wire_contacts = [{"numero": c.phone, **c.fields} for c in plan.contacts]
+    wire_content = vendor_template(args.content)
     request: dict[str, Any] = {
         "label": args.label,
-        "content": args.content,
+        "content": wire_content,
         "sender": plan.sender,
         "send_at": iso_utc(sent_at),
         "contacts": wire_contacts,
@@ -57,14 +63,20 @@ async def create_sms_campaign(
 
     async def perform() -> dict[str, Any]:
         campaign = await client.create_sms_campaign(
-            label=args.label, sender=plan.sender or "", contacts=wire_contacts, content=args.content, sent_at=sent_at
+            label=args.label,
+            sender=plan.sender or "",
+            contacts=wire_contacts,
+            content=wire_content,
+            sent_at=sent_at,
         )
         parts = campaign.part_count if campaign.part_count is not None else plan.total_parts
         return {
             "status": "scheduled" if sent_at else "submitted",
             "campaign_id": campaign.id,
             "letexto_ids": [campaign.id] if campaign.id else [],
-            "recipients": campaign.contact_count if campaign.contact_count is not None else len(wire_contacts),
+            "recipients": campaign.contact_count
+            if campaign.contact_count is not None
+            else len(wire_contacts),
             "rejected": rejected,
             "duplicates_merged": plan.recipients.duplicates_merged,
             "parts": parts,
@@ -154,15 +166,21 @@ async def create_email_campaign(
             "rejected": 0,
         }
 
-    return await run_guarded(services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=None)
+    return await run_guarded(
+        services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=None
+    )
 
 
 SMS_CAMPAIGN_DESCRIPTION = (
-    "Send a personalised SMS campaign through LeTexto: one text with {{field}} placeholders, rendered for each "
-    "contact ('contacts': objects with 'phone' and the fields, or 'contacts_csv': CSV text with a header row). "
+    "Send a personalised SMS campaign through LeTexto: one text with {{field}} placeholders, "
+    "rendered for each "
+    "contact ('contacts': objects with 'phone' and the fields, or 'contacts_csv': CSV text with a "
+    "header row). "
     "Invalid numbers and contacts missing a field are left out and reported; duplicates are merged. Costs "
-    "credits for every part of every message, so it is guarded like send_sms: the user approves a summary, or "
-    "the call returns 'confirmation_required' with a preview and a confirmation_token to pass back, unchanged "
+    "credits for every part of every message, so it is guarded like send_sms: the user approves a "
+    "summary, or "
+    "the call returns 'confirmation_required' with a preview and a confirmation_token to pass back, "
+    "unchanged "
     "arguments, once the user has approved. Call preview_sms first for large lists. Give an idempotency_key "
     "(e.g. the flow's run id) so a retried call never sends twice. Returns the campaign_id (track it with "
     "get_campaign_status), counts, parts and credits."
@@ -170,7 +188,8 @@ SMS_CAMPAIGN_DESCRIPTION = (
 EMAIL_CAMPAIGN_DESCRIPTION = (
     "Send an email campaign through LeTexto: one subject and body (HTML or text) to a list of addresses "
     "(validated, duplicates merged). Reaches real people, so it is guarded like send_sms: approval by the "
-    "user, or 'confirmation_required' with a preview and a confirmation_token to pass back unchanged. Give an "
+    "user, or 'confirmation_required' with a preview and a confirmation_token to pass back "
+    "unchanged. Give an "
     "idempotency_key for safe retries. Returns the campaign_id (check it with get_campaign_status, channel "
     "'email')."
 )

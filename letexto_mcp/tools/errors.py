@@ -10,7 +10,10 @@ from mcp.server.mcpserver.exceptions import ToolError
 from letexto_mcp.letexto import errors as lx
 
 _NEXT_STEP: tuple[tuple[type[lx.LetextoError], str], ...] = (
-    (lx.AuthenticationError, "The server's LeTexto key was refused: the operator must check LETEXTO_API_TOKEN."),
+    (
+        lx.AuthenticationError,
+        "The server's LeTexto key was refused: the operator must check LETEXTO_API_TOKEN.",
+    ),
     (lx.NotFoundError, "Check the id: it must be one returned by a send or campaign tool."),
     (lx.RateLimitedError, "LeTexto is limiting requests: wait a minute, then try again."),
     (lx.ServerError, "LeTexto had a problem on its side: try again in a few minutes."),

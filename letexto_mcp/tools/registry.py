@@ -89,7 +89,9 @@ def _raw_parameters(model: type[ToolInput]) -> list[inspect.Parameter]:
     params = []
     for name, field in model.model_fields.items():
         annotation = RawText if _is_text_field(field.annotation) else Any
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+        params.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+        )
     return params
 
 

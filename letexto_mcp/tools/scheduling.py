@@ -23,12 +23,15 @@ def parse_send_at(value: str | None, *, now: datetime | None = None) -> datetime
         ) from None
     if when.tzinfo is None:
         raise ToolError(
-            f"send_at {text[:40]!r} has no time zone: add 'Z' for UTC (Abidjan time), e.g. '2026-12-01T09:00:00Z'"
+            f"send_at {text[:40]!r} has no time zone: add 'Z' for UTC (Abidjan time), e.g. "
+            "'2026-12-01T09:00:00Z'"
         )
     when = when.astimezone(timezone.utc)
     current = now or datetime.now(timezone.utc)
     if when < current - GRACE:
-        raise ToolError(f"send_at {text[:40]!r} is in the past: leave it out to send now, or give a future time")
+        raise ToolError(
+            f"send_at {text[:40]!r} is in the past: leave it out to send now, or give a future time"
+        )
     if when > current + MAX_AHEAD:
         raise ToolError(f"send_at {text[:40]!r} is more than a year ahead: choose a nearer date")
     return when

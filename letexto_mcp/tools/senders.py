@@ -15,13 +15,17 @@ from letexto_mcp.tools.tenancy import tenant_of
 
 
 def sender_info(sender: Sender) -> SenderInfo:
-    return SenderInfo(name=sender.name, status=sender.status or "UNKNOWN", approved=sender.is_approved, id=sender.id)
+    return SenderInfo(
+        name=sender.name, status=sender.status or "UNKNOWN", approved=sender.is_approved, id=sender.id
+    )
 
 
 async def list_senders(services: Services, args: ListSendersInput, ctx: Context) -> SendersResult:
     client = await services.letexto(tenant_of(ctx))
     async with letexto_call():
-        senders = await client.list_senders(query=args.query, status=args.status, all_accounts=args.all_accounts)
+        senders = await client.list_senders(
+            query=args.query, status=args.status, all_accounts=args.all_accounts
+        )
     infos = [sender_info(s) for s in senders]
     return SendersResult(
         senders=infos,
@@ -40,7 +44,8 @@ async def create_sender(services: Services, args: CreateSenderInput, ctx: Contex
         step = f"'{info.name}' is approved: it can be used as 'sender' now."
     else:
         step = (
-            f"'{info.name}' is {info.status}: LeTexto must validate it before it can send (this can take a while). "
+            f"'{info.name}' is {info.status}: LeTexto must validate it before it can send (this can "
+            "take a while). "
             "Check with list_senders until it shows approved: true; until then use an approved sender."
         )
     return CreateSenderResult(sender=info, next_step=step)
@@ -51,7 +56,8 @@ SPECS = [
         name="list_senders",
         title="List sender names",
         description=(
-            "List the sender names (what recipients see as the SMS author) on the LeTexto account, with their "
+            "List the sender names (what recipients see as the SMS author) on the LeTexto account, "
+            "with their "
             "status and whether each is approved for sending. Use it to pick a 'sender' for send_sms or "
             "create_sms_campaign, or to check whether a new sender has been validated. Read-only."
         ),
@@ -65,7 +71,8 @@ SPECS = [
         title="Request a new sender name",
         description=(
             "Ask LeTexto to register a new sender name (1–11 characters, e.g. 'ACME'). The new sender starts "
-            "PENDING and cannot send until LeTexto validates it; this tool does not send anything. Only use it "
+            "PENDING and cannot send until LeTexto validates it; this tool does not send anything. "
+            "Only use it "
             "when the user asks for a new sender name; then check with list_senders later."
         ),
         input_model=CreateSenderInput,

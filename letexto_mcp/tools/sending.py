@@ -14,7 +14,8 @@ from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
 
 CONFIRM_HINT = (
-    "Show this preview to the user. If they approve, call the same tool again with exactly the same arguments "
+    "Show this preview to the user. If they approve, call the same tool again with exactly the same "
+    "arguments "
     "plus confirmation_token; if not, do nothing."
 )
 
@@ -58,7 +59,12 @@ def outcome_to_result(
 
 
 def sms_send_plan(
-    tool: str, tenant: str, request: Mapping[str, Any], plan: SmsPlan, account: AccountCheck, preview: PreviewResult
+    tool: str,
+    tenant: str,
+    request: Mapping[str, Any],
+    plan: SmsPlan,
+    account: AccountCheck,
+    preview: PreviewResult,
 ) -> SendPlan:
     """The guard's view of an SMS send: recipients, parts, credits, sender and balance."""
     return SendPlan(

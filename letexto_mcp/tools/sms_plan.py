@@ -129,7 +129,9 @@ def plan_sms(
     fields_used = [name for name in placeholders(content) if name not in PHONE_FIELDS]
     if not personalised and fields_used:
         blockers.append(
-            "the text uses " + ", ".join("{{" + f + "}}" for f in fields_used) + " but plain numbers carry no fields: "
+            "the text uses "
+            + ", ".join("{{" + f + "}}" for f in fields_used)
+            + " but plain numbers carry no fields: "
             "give 'contacts' with those fields (create_sms_campaign), or write the text out in full"
         )
 
@@ -157,7 +159,7 @@ def plan_sms(
         total_parts, max_parts = text.parts * count, text.parts if count else 0
         distribution = {text.parts: count} if count else {}
 
-    warnings = sorted({w for c in valid_contacts[:1000] for w in getattr(c, "warnings", ())})
+    warnings = list(parsed.warnings)
     recipients = RecipientsSummary(
         count=len(valid_contacts),
         sample=[c.phone for c in valid_contacts[:SHOWN_RECIPIENTS]],
@@ -197,23 +199,28 @@ async def check_account(services: Services, tenant: str, sender: str | None) -> 
         senders = await client.list_senders()
     except lx.LetextoError as error:
         logger.warning("senders unavailable for preview: %s", services.redact(str(error)))
-        return AccountCheck(balance, SenderCheck(name=sender, approved=None, note="senders could not be checked"))
+        return AccountCheck(
+            balance, SenderCheck(name=sender, approved=None, note="senders could not be checked")
+        )
     usable = sorted({s.name for s in senders if s.is_approved})
     if sender is None:
         note = "no sender given and LETEXTO_DEFAULT_SENDER is not set: choose one of the usable senders"
         return AccountCheck(balance, SenderCheck(name=None, approved=False, usable=usable, note=note))
     match = next((s for s in senders if s.name == sender), None)
     if match is None:
-        note = f"sender {sender!r} does not exist on this account; create it with create_sender or use one of: "
+        note = (
+            f"sender {sender!r} does not exist on this account; create it with create_sender or use one of: "
+        )
         note += ", ".join(usable) or "(none approved yet)"
         return AccountCheck(balance, SenderCheck(name=sender, approved=False, usable=usable, note=note))
     note = None
     if not match.is_approved:
-        note = (
-            f"sender {sender!r} is still {match.status} validation at LeTexto; use one of: "
-            + (", ".join(usable) or "(none approved yet)")
+        note = f"sender {sender!r} is still {match.status} validation at LeTexto; use one of: " + (
+            ", ".join(usable) or "(none approved yet)"
         )
-    return AccountCheck(balance, SenderCheck(name=sender, approved=match.is_approved, usable=usable, note=note))
+    return AccountCheck(
+        balance, SenderCheck(name=sender, approved=match.is_approved, usable=usable, note=note)
+    )
 
 
 def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
@@ -222,7 +229,8 @@ def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
     who = f"{plan.recipients.count} recipient(s): {first}" + (f" and {more} more" if more > 0 else "")
     text = plan.samples[0].text if plan.samples else plan.content
     parts = (
-        f"{cost.total_parts} part(s) in all ({plan.text.encoding}, up to {cost.max_parts_per_message} per message)"
+        f"{cost.total_parts} part(s) in all ({plan.text.encoding}, "
+        f"up to {cost.max_parts_per_message} per message)"
     )
     money = f"{cost.credits:g} credit(s)"
     if cost.balance is not None:
@@ -230,7 +238,8 @@ def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
     line = f"Send from {sender.name or '(no sender)'} to {who}. Text: «{text[:320]}». {parts}, {money}."
     if plan.text.gsm7_rewrite is not None:
         line += (
-            f" Characters such as {', '.join(c.character for c in plan.text.non_gsm_characters[:5])} force UCS-2; "
+            f" Characters such as {', '.join(c.character for c in plan.text.non_gsm_characters[:5])} "
+            "force UCS-2; "
             f"the GSM-7 rewrite would cost {plan.text.gsm7_rewrite_parts} part(s) per message instead of "
             f"{plan.text.parts}."
         )
@@ -257,7 +266,9 @@ def build_preview(plan: SmsPlan, account: AccountCheck | None) -> PreviewResult:
     if sender.approved is False and sender.note:
         blockers.append(sender.note)
     if cost.sufficient is False:
-        blockers.append(f"the balance ({balance:g} credits) does not cover {credits:g} credits: top up the account")
+        blockers.append(
+            f"the balance ({balance:g} credits) does not cover {credits:g} credits: top up the account"
+        )
     return PreviewResult(
         recipients=plan.recipients,
         text=plan.text,

@@ -13,11 +13,17 @@ from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
 
 MESSAGE_MEANINGS = {
-    "PENDING": ("LeTexto accepted the message and has not yet handed it to the operator. Not delivered yet.", False),
+    "PENDING": (
+        "LeTexto accepted the message and has not yet handed it to the operator. Not delivered yet.",
+        False,
+    ),
     "SCHEDULED": ("The message is scheduled and will leave at its send time.", False),
     "SENT": ("Handed to the mobile operator; delivery to the phone is not confirmed yet.", False),
     "DELIVERED": ("The operator confirmed delivery to the recipient's phone.", True),
-    "FAILED": ("The operator could not deliver it (number invalid or unreachable). It will not be retried.", True),
+    "FAILED": (
+        "The operator could not deliver it (number invalid or unreachable). It will not be retried.",
+        True,
+    ),
 }
 CAMPAIGN_MEANINGS = {
     "CREATED": ("The campaign is created and queued; messages have not all left yet.", False),
@@ -35,7 +41,9 @@ def meaning_of(status: str, table: dict[str, tuple[str, bool]]) -> tuple[str, bo
     return f"LeTexto reports '{status}', a status this server does not know; ask again later.", False
 
 
-async def get_message_status(services: Services, args: GetMessageStatusInput, ctx: Context) -> MessageStatusResult:
+async def get_message_status(
+    services: Services, args: GetMessageStatusInput, ctx: Context
+) -> MessageStatusResult:
     client = await services.letexto(tenant_of(ctx))
     async with letexto_call():
         status = await client.get_message_status(args.message_id)
@@ -81,7 +89,8 @@ SPECS = [
         title="SMS delivery status",
         description=(
             "Check what happened to one SMS sent with send_sms, by its message_id. Returns LeTexto's status "
-            "(PENDING → SENT → DELIVERED, or FAILED) with its meaning: 'submitted' by a send only means LeTexto "
+            "(PENDING → SENT → DELIVERED, or FAILED) with its meaning: 'submitted' by a send only "
+            "means LeTexto "
             "accepted it, not that the phone received it. Read-only; safe to call repeatedly."
         ),
         input_model=GetMessageStatusInput,

@@ -1,0 +1,1 @@
+"""Benchmarks: speed and memory, measured here rather than asserted by tests."""
