@@ -59,3 +59,28 @@ async def mcp(simulator: Any, era: str) -> AsyncIterator[Any]:
     server = build_server(sandbox_settings(), simulator=simulator)
     async with Client(server, mode=era) as client:
         yield client
+
+
+@pytest.fixture
+def loopback_sandbox() -> Any:
+    """The simulator served by uvicorn on a free loopback port, in a thread; yields its base URL."""
+    import socket
+    import threading
+    import time
+
+    from letexto_mcp.sandbox import SandboxConfig
+    from letexto_mcp.sandbox.serve import make_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = make_server("127.0.0.1", port, SandboxConfig(sender_approval_delay=600))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "the simulator did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -56,3 +56,32 @@ async def test_stdio_without_a_key_fails_with_a_clear_message(tmp_path: Any) -> 
     assert result.returncode == 2
     assert "LETEXTO_API_TOKEN" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_stdio_like_claude_desktop_approval_then_delivery(tmp_path: Any, mode: str) -> None:
+    """Preview, approval asked by the client, send, then the status reaches DELIVERED."""
+    import anyio
+    import mcp_types as types
+
+    asked: list[str] = []
+
+    async def approve(context: Any, params: Any) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"approve": True})
+
+    async with Client(_params(tmp_path), mode=mode, elicitation_callback=approve) as client:
+        awa = {"to": "+225 07 07 12 34 56", "content": "La réunion est à 15h."}
+        preview = await ok(client, "preview_sms", awa)
+        assert preview["ready"] is True
+        sent = await ok(client, "send_sms", awa)
+        assert sent["status"] == "submitted", sent
+        assert len(asked) == 1 and "2250707123456" in asked[0]
+        seen = []
+        with anyio.fail_after(30):
+            while not seen or seen[-1] not in {"DELIVERED", "FAILED"}:
+                status = await ok(client, "get_message_status", {"message_id": sent["message_id"]})
+                seen.append(status["status"])
+                await anyio.sleep(0.25)
+        assert seen[-1] == "DELIVERED"
+        assert seen[0] in {"PENDING", "SENT"}

@@ -9,17 +9,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.letexto import errors as lx
 
+# The client's messages already say what to do for transport, rate and server failures; these
+# add what only the tool layer knows.
 _NEXT_STEP: tuple[tuple[type[lx.LetextoError], str], ...] = (
     (
         lx.AuthenticationError,
         "The server's LeTexto key was refused: the operator must check LETEXTO_API_TOKEN.",
     ),
     (lx.NotFoundError, "Check the id: it must be one returned by a send or campaign tool."),
-    (lx.RateLimitedError, "LeTexto is limiting requests: wait a minute, then try again."),
-    (lx.ServerError, "LeTexto had a problem on its side: try again in a few minutes."),
-    (lx.RequestNotSentError, "LeTexto could not be reached: check the network, then try again."),
-    (lx.OutcomeUnknownError, "LeTexto did not answer in time: try again in a moment."),
-    (lx.UnexpectedResponseError, "LeTexto answered something unexpected: try again, or report it."),
 )
 
 
