@@ -85,3 +85,41 @@ async def test_stdio_like_claude_desktop_approval_then_delivery(tmp_path: Any, m
                 await anyio.sleep(0.25)
         assert seen[-1] == "DELIVERED"
         assert seen[0] in {"PENDING", "SENT"}
+
+
+async def test_stdio_every_tool_once(tmp_path: Any) -> None:
+    """Each of the nine tools answers over stdio, sends completing through the confirmation token."""
+    async with Client(_params(tmp_path)) as client:
+        assert "SMS INFO" in (await ok(client, "list_senders"))["usable"]
+        created = await ok(client, "create_sender", {"name": "STDIO"})
+        assert created["sender"]["approved"] is False
+        campaign_args = {
+            "label": "stdio",
+            "content": "Bonjour {{name}}",
+            "contacts_csv": "phone,name\n0707123456,Awa\n0505123456,Koffi",
+        }
+        first = await ok(client, "create_sms_campaign", campaign_args)
+        done = await ok(
+            client,
+            "create_sms_campaign",
+            {**campaign_args, "confirmation_token": first["confirmation_token"]},
+        )
+        assert done["status"] == "submitted" and done["recipients"] == 2
+        status = await ok(client, "get_campaign_status", {"campaign_id": done["campaign_id"]})
+        assert status["status"] in {"CREATED", "SENDING", "SENT"}
+        email_args = {
+            "label": "stdio",
+            "from_email": "a@example.ci",
+            "recipients": ["b@example.ci"],
+            "subject": "S",
+            "content": "C",
+        }
+        first = await ok(client, "create_email_campaign", email_args)
+        email = await ok(
+            client, "create_email_campaign", {**email_args, "confirmation_token": first["confirmation_token"]}
+        )
+        assert email["status"] == "submitted"
+        status = await ok(
+            client, "get_campaign_status", {"campaign_id": email["campaign_id"], "channel": "email"}
+        )
+        assert status["channel"] == "email"
