@@ -10,10 +10,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from letexto_mcp import __version__
 
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+if TYPE_CHECKING:
+    from letexto_mcp.config import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--sandbox", action="store_true", help="use the embedded LeTexto simulator (no key)")
+    serve.add_argument(
+        "--trusted-proxy",
+        action="store_true",
+        help="HTTP: an authenticating reverse proxy is in front; allow a non-loopback bind without "
+        "LETEXTO_MCP_API_KEYS (LETEXTO_MCP_TRUSTED_PROXY=1)",
+    )
 
     sandbox = commands.add_parser("sandbox", help="run the LeTexto simulator alone over HTTP")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -67,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from letexto_mcp.config import ConfigError, load_settings
 
     try:
-        settings = load_settings(sandbox=True if getattr(args, "sandbox", False) else None)
+        settings = load_settings(
+            sandbox=True if getattr(args, "sandbox", False) else None,
+            trusted_proxy=True if getattr(args, "trusted_proxy", False) else None,
+        )
     except ConfigError as error:
         return _fail(str(error))
     _configure_logging(settings.log_level)
@@ -88,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(quiet=args.quiet)
 
     transport = getattr(args, "transport", "stdio")
+    if transport == "http":
+        return _serve_http(settings, args.host, args.port)
     try:
         settings.require_api_token() if not settings.sandbox else None
     except ConfigError as error:
@@ -95,13 +108,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     from letexto_mcp.server.app import build_server
 
     server = build_server(settings)
-    if transport == "stdio":
-        server.run()
-        return 0
-    if args.host not in LOOPBACK_HOSTS:
-        return _fail(
-            f"refusing to serve HTTP on {args.host}: only loopback (127.0.0.1) is supported until HTTP auth "
-            "(LETEXTO_MCP_API_KEYS) lands; put a reverse proxy in front if you need remote access"
-        )
-    server.run("streamable-http", host=args.host, port=args.port)
+    server.run()
+    return 0
+
+
+def _serve_http(settings: Settings, host: str, port: int) -> int:
+    """HTTP: refuse an unauthenticated non-loopback bind, then serve with uvicorn until interrupted."""
+    from letexto_mcp.config import ConfigError
+    from letexto_mcp.server.auth import bind_refusal
+
+    refusal = bind_refusal(settings, host)
+    if refusal is not None:
+        return _fail(refusal)
+    if not settings.sandbox and not settings.multi_tenant:
+        try:
+            settings.require_api_token()
+        except ConfigError as error:
+            return _fail(str(error))
+    from letexto_mcp.server.serve_http import serve_http
+
+    serve_http(settings, host, port)
     return 0

@@ -76,11 +76,95 @@ class Settings(BaseSettings):
     mcp_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, validation_alias="LETEXTO_MCP_API_KEYS"
     )
+    # --- HTTP transport (`serve --transport http`) ---
+    multi_tenant: bool = Field(
+        default=False,
+        validation_alias="LETEXTO_MCP_MULTI_TENANT",
+        description="Each HTTP client brings its own LeTexto key in X-LeTexto-Key.",
+    )
+    trusted_proxy: bool = Field(
+        default=False,
+        validation_alias="LETEXTO_MCP_TRUSTED_PROXY",
+        description="An authenticating reverse proxy stands in front: serve beyond loopback without keys.",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="LETEXTO_MCP_ALLOWED_HOSTS",
+        description="Host header values accepted besides loopback and the bind address (DNS rebinding).",
+    )
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="LETEXTO_MCP_ALLOWED_ORIGINS",
+        description="Browser origins (scheme://host[:port]) allowed to call the server (CORS, rebinding).",
+    )
+    max_body_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1024,
+        validation_alias="LETEXTO_MCP_MAX_BODY_BYTES",
+        description="Largest HTTP request body accepted; bigger gets 413.",
+    )
+    rate_limit: int = Field(
+        default=240,
+        ge=0,
+        validation_alias="LETEXTO_MCP_RATE_LIMIT",
+        description="HTTP requests per minute per client key (0: no limit); over it gets 429.",
+    )
+    state_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias="LETEXTO_MCP_STATE_SECRET",
+        description="Secret shared by every worker (comma-separated to rotate: the first one signs).",
+    )
+    public_url: str | None = Field(
+        default=None, description="URL at which LeTexto reaches this server, for delivery reports."
+    )
 
-    @field_validator("allowed_recipients", "mcp_api_keys", mode="before")
+    @field_validator("allowed_recipients", "mcp_api_keys", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+                raise ValueError(
+                    "LETEXTO_MCP_ALLOWED_ORIGINS entries are origins like https://app.example.com, "
+                    f"got {origin!r}"
+                )
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("state_secret")
+    @classmethod
+    def _state_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = [p.strip() for p in value.get_secret_value().split(",") if p.strip()]
+        if not parts:
+            return None
+        if any(len(p) < 16 for p in parts):
+            raise ValueError("LETEXTO_MCP_STATE_SECRET must be at least 16 characters (each, when rotating)")
+        return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().rstrip("/")
+        if not text:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"LETEXTO_PUBLIC_URL must be an http(s) URL without query, got {value!r}")
+        return text
+
+    def state_secrets(self) -> list[bytes]:
+        """The LETEXTO_MCP_STATE_SECRET ring (first signs, all verify), or [] when not set."""
+        if self.state_secret is None:
+            return []
+        return [p.strip().encode() for p in self.state_secret.get_secret_value().split(",") if p.strip()]
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -133,6 +217,7 @@ def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         name = "LETEXTO_" + "_".join(str(p) for p in item["loc"]).upper() if item["loc"] else "LETEXTO"
+        name = name.removeprefix("LETEXTO_") if name.startswith("LETEXTO_LETEXTO_") else name
         message = item["msg"].removeprefix("Value error, ")
         lines.append(message if message.startswith("LETEXTO_") else f"{name}: {message}")
     return "; ".join(lines)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from letexto_mcp.config import Settings
 from letexto_mcp.guard.caps import Caps
@@ -20,6 +21,8 @@ from letexto_mcp.sandbox.constants import (
     SANDBOX_APPROVED_SENDER,
     SANDBOX_BASE_URL_IN_PROCESS,
 )
+from letexto_mcp.server.dlr import open_signer
+from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.factory import open_store
 from letexto_mcp.tools.services import Services
@@ -37,22 +40,41 @@ def effective_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
-def _client(
-    settings: Settings, simulator: Any | None, transport: httpx.AsyncBaseTransport | None
+# Multi-tenant servers need no key of their own: tenants bring theirs. The shared client then holds
+# this placeholder, which LeTexto refuses; /readyz counts that refusal as "reachable".
+NO_SHARED_KEY = "letexto-mcp-multi-tenant-no-shared-key"
+
+
+def _simulator(settings: Settings, simulator: Any | None) -> Any | None:
+    """The in-process simulator of a sandbox server, made once so that every client shares it."""
+    if settings.sandbox and simulator is None:
+        from letexto_mcp.sandbox import SandboxConfig, create_app
+
+        return create_app(SandboxConfig(sender_approval_delay=30.0))
+    return simulator
+
+
+def client_for_key(
+    settings: Settings,
+    key: str | SecretStr,
+    simulator: Any | None,
+    transport: httpx.AsyncBaseTransport | None,
 ) -> LetextoClient:
+    """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url."""
     common = {"timeout": settings.timeout_seconds, "read_retries": settings.read_retries}
     if settings.sandbox:
-        if simulator is None:
-            from letexto_mcp.sandbox import SandboxConfig, create_app
-
-            simulator = create_app(SandboxConfig(sender_approval_delay=30.0))
         return LetextoClient(
-            SANDBOX_API_KEY,
-            SANDBOX_BASE_URL_IN_PROCESS,
-            transport=httpx.ASGITransport(app=simulator),
-            **common,
+            key, SANDBOX_BASE_URL_IN_PROCESS, transport=httpx.ASGITransport(app=simulator), **common
         )
-    return LetextoClient(settings.require_api_token(), settings.base_url, transport=transport, **common)
+    return LetextoClient(key, settings.base_url, transport=transport, **common)
+
+
+def _shared_key(settings: Settings) -> str | SecretStr:
+    if settings.sandbox:
+        return SANDBOX_API_KEY
+    if settings.api_token is None and settings.multi_tenant:
+        return NO_SHARED_KEY
+    return settings.require_api_token()
 
 
 @asynccontextmanager
@@ -70,8 +92,10 @@ async def open_services(
         return redact(text, secrets_to_hide)
 
     region = settings.default_region
+    simulator = _simulator(settings, simulator)
     store = open_store(settings.state_url)
-    client = _client(settings, simulator, transport)
+    client = client_for_key(settings, _shared_key(settings), simulator, transport)
+    tenants = TenantClients(lambda key: client_for_key(settings, key, simulator, transport))
     try:
         secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
         guard = SendGuard(
@@ -92,7 +116,19 @@ async def open_services(
             not_sent_errors=(lx.RequestNotSentError,),
             unknown_errors=(lx.OutcomeUnknownError,),
         )
-        yield Services(settings=settings, client=client, store=store, guard=guard, redact=redact_all)
+        signer = await open_signer(store)
+        public_url = settings.public_url
+        yield Services(
+            settings=settings,
+            client=client,
+            store=store,
+            guard=guard,
+            redact=redact_all,
+            client_for_tenant=tenants.client if settings.multi_tenant else None,
+            report_url_for=(lambda tenant: signer.url(public_url, tenant)) if public_url else None,
+            extras={"tenants": tenants, "report_signer": signer},
+        )
     finally:
+        await tenants.aclose()
         await client.aclose()
         await store.close()

@@ -1,10 +1,11 @@
-"""State behind one small async interface: idempotency, nonces, budget, rate, duplicates, audit."""
+"""State behind one small async interface: idempotency, nonces, budget, rate, duplicates, audit, reports."""
 
 from __future__ import annotations
 
 from letexto_mcp.store.base import (
     AuditEntry,
     BudgetResult,
+    DeliveryReport,
     IdempotencyRecord,
     RateResult,
     SendMark,
@@ -18,6 +19,7 @@ from letexto_mcp.store.sqlite import SqliteStore
 __all__ = [
     "AuditEntry",
     "BudgetResult",
+    "DeliveryReport",
     "IdempotencyRecord",
     "MemoryStore",
     "RateResult",

@@ -24,6 +24,9 @@ UNRESOLVED_MARKS: frozenset[str] = frozenset({"in_flight", "outcome_unknown"})
 # Consumed token nonces are kept this long past their expiry, so a clock skew between two
 # processes sharing one state file cannot reopen a replay window.
 NONCE_PURGE_GRACE = 3600.0
+# Delivery reports older than this are dropped when new ones arrive: statuses are final long before.
+REPORT_RETENTION = 90 * 86_400.0
+FINAL_REPORT_STATUSES: frozenset[str] = frozenset({"DELIVERED", "FAILED"})
 
 
 class StoreError(RuntimeError):
@@ -94,6 +97,22 @@ class AuditEntry:
         data = json.loads(text)
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         return cls(**known)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One delivery report LeTexto pushed to `/dlr/…` for a tenant's message, as received."""
+
+    tenant: str
+    message_id: str
+    status: str
+    received_at: float
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_final(self) -> bool:
+        """DELIVERED and FAILED do not change any more; a later report cannot supersede them."""
+        return self.status.upper() in FINAL_REPORT_STATUSES
 
 
 def check_mark_state(state: str) -> None:
@@ -177,6 +196,16 @@ class StateStore(Protocol):
         self, tenant: str, *, since: float | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         """The tenant's latest entries at or after `since`, newest first, at most `limit`."""
+        ...
+
+    async def save_delivery_report(self, report: DeliveryReport) -> None:
+        """Keep one delivery report (and drop those older than `REPORT_RETENTION`)."""
+        ...
+
+    async def delivery_reports(
+        self, tenant: str, message_id: str, *, limit: int = 20
+    ) -> list[DeliveryReport]:
+        """The tenant's reports for one message, newest first, at most `limit`."""
         ...
 
     async def close(self) -> None:

@@ -17,8 +17,10 @@ import anyio
 
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
+    REPORT_RETENTION,
     AuditEntry,
     BudgetResult,
+    DeliveryReport,
     IdempotencyRecord,
     RateResult,
     SendMark,
@@ -47,6 +49,7 @@ class MemoryStore:
         self._budget: dict[tuple[str, str], int] = {}
         self._hits: dict[str, list[float]] = {}
         self._audit: list[AuditEntry] = []
+        self._reports: list[DeliveryReport] = []
 
     def _check_open(self) -> None:
         if self._closed:
@@ -183,6 +186,28 @@ class MemoryStore:
                 if entry.tenant == tenant and (since is None or entry.at >= since)
             ]
             return [AuditEntry.from_json(entry.to_json()) for entry in picked[: max(0, limit)]]
+
+    async def save_delivery_report(self, report: DeliveryReport) -> None:
+        stored = DeliveryReport(
+            report.tenant, report.message_id, report.status, report.received_at, _json_copy(report.raw)
+        )
+        async with self._lock:
+            self._check_open()
+            horizon = report.received_at - REPORT_RETENTION
+            self._reports = [r for r in self._reports if r.received_at >= horizon]
+            self._reports.append(stored)
+
+    async def delivery_reports(
+        self, tenant: str, message_id: str, *, limit: int = 20
+    ) -> list[DeliveryReport]:
+        async with self._lock:
+            self._check_open()
+            ordered = sorted(enumerate(self._reports), key=lambda p: (p[1].received_at, p[0]), reverse=True)
+            picked = [r for _, r in ordered if r.tenant == tenant and r.message_id == message_id]
+            return [
+                DeliveryReport(r.tenant, r.message_id, r.status, r.received_at, _json_copy(r.raw))
+                for r in picked[: max(0, limit)]
+            ]
 
     async def close(self) -> None:
         async with self._lock:

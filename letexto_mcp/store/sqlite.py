@@ -26,8 +26,10 @@ import anyio.to_thread
 
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
+    REPORT_RETENTION,
     AuditEntry,
     BudgetResult,
+    DeliveryReport,
     IdempotencyRecord,
     RateResult,
     SendMark,
@@ -64,6 +66,11 @@ CREATE INDEX IF NOT EXISTS rate_hits_tenant_at ON rate_hits (tenant, at);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, at REAL NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_tenant_at ON audit (tenant, at);
+CREATE TABLE IF NOT EXISTS delivery_reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, message_id TEXT NOT NULL,
+    status TEXT NOT NULL, received_at REAL NOT NULL, raw TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS delivery_reports_message ON delivery_reports (tenant, message_id, received_at);
+CREATE INDEX IF NOT EXISTS delivery_reports_age ON delivery_reports (received_at);
 """
 
 
@@ -374,6 +381,42 @@ class SqliteStore:
                 .fetchall()
             )
             return [AuditEntry.from_json(row[0]) for row in rows]
+
+        return await self._run(op)
+
+    # -- delivery reports -------------------------------------------------------------------------
+
+    async def save_delivery_report(self, report: DeliveryReport) -> None:
+        raw = json.dumps(report.raw, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "DELETE FROM delivery_reports WHERE received_at < ?",
+                    (report.received_at - REPORT_RETENTION,),
+                )
+                conn.execute(
+                    "INSERT INTO delivery_reports (tenant, message_id, status, received_at, raw) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (report.tenant, report.message_id, report.status, report.received_at, raw),
+                )
+
+        await self._run(op)
+
+    async def delivery_reports(
+        self, tenant: str, message_id: str, *, limit: int = 20
+    ) -> list[DeliveryReport]:
+        def op() -> list[DeliveryReport]:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT status, received_at, raw FROM delivery_reports "
+                    "WHERE tenant = ? AND message_id = ? ORDER BY received_at DESC, id DESC LIMIT ?",
+                    (tenant, message_id, max(0, limit)),
+                )
+                .fetchall()
+            )
+            return [DeliveryReport(tenant, message_id, row[0], row[1], json.loads(row[2])) for row in rows]
 
         return await self._run(op)
 

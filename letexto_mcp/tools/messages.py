@@ -65,6 +65,7 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
     }
     guard_plan = sms_send_plan("send_sms", tenant, request, plan, account, preview)
     client = await services.letexto(tenant)
+    report_url = services.delivery_report_url(tenant)
 
     async def perform() -> dict[str, Any]:
         sent = await client.send_sms(
@@ -73,6 +74,8 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
             content=args.content,
             custom_data=args.custom_data,
             send_at=send_at,
+            dlr_url=report_url,
+            dlr_method="POST" if report_url else None,
         )
         return {
             "status": "scheduled" if send_at else "submitted",

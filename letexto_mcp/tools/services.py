@@ -29,6 +29,8 @@ class Services:
     guard: SendGuard
     redact: Callable[[str], str]
     client_for_tenant: Callable[[str], Awaitable[LetextoClient]] | None = None
+    report_url_for: Callable[[str], str] | None = None
+    """Signed delivery-report URL for a tenant's send; set when LETEXTO_PUBLIC_URL is configured."""
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def letexto(self, tenant: str) -> LetextoClient:
@@ -36,3 +38,7 @@ class Services:
         if self.client_for_tenant is None or tenant == LOCAL_TENANT:
             return self.client
         return await self.client_for_tenant(tenant)
+
+    def delivery_report_url(self, tenant: str) -> str | None:
+        """Where LeTexto should report this tenant's send, or None when no public URL is configured."""
+        return None if self.report_url_for is None else self.report_url_for(tenant)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.schemas.inputs import GetCampaignStatusInput, GetMessageStatusInput
 from letexto_mcp.schemas.outputs import CampaignStatusResult, MessageStatusResult
+from letexto_mcp.store.base import DeliveryReport
 from letexto_mcp.tools.annotations import READ
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
@@ -41,15 +45,40 @@ def meaning_of(status: str, table: dict[str, tuple[str, bool]]) -> tuple[str, bo
     return f"LeTexto reports '{status}', a status this server does not know; ask again later.", False
 
 
-async def get_message_status(
-    services: Services, args: GetMessageStatusInput, ctx: Context
-) -> MessageStatusResult:
-    client = await services.letexto(tenant_of(ctx))
-    async with letexto_call():
-        status = await client.get_message_status(args.message_id)
+def _from_report(report: DeliveryReport) -> MessageStatusResult:
+    meaning, final = meaning_of(report.status, MESSAGE_MEANINGS)
+    return MessageStatusResult(
+        message_id=report.message_id,
+        status=report.status,
+        meaning=meaning,
+        final=final,
+        source="delivery_report",
+        updated_at=datetime.fromtimestamp(report.received_at, timezone.utc).isoformat(),
+    )
+
+
+async def message_status(services: Services, tenant: str, message_id: str) -> MessageStatusResult:
+    """A final delivery report if one arrived; else LeTexto's answer; else the latest report.
+
+    A final report (DELIVERED, FAILED) cannot be superseded, so LeTexto is not asked again. An
+    earlier one (PENDING, SENT) may be stale, so LeTexto is asked and the report only answers
+    when LeTexto cannot be reached.
+    """
+    reports = await services.store.delivery_reports(tenant, message_id)
+    final_report = next((r for r in reports if r.is_final), None)
+    if final_report is not None:
+        return _from_report(final_report)
+    client = await services.letexto(tenant)
+    try:
+        async with letexto_call():
+            status = await client.get_message_status(message_id)
+    except ToolError:
+        if reports:
+            return _from_report(reports[0])
+        raise
     meaning, final = meaning_of(status.status or "UNKNOWN", MESSAGE_MEANINGS)
     return MessageStatusResult(
-        message_id=status.id or args.message_id,
+        message_id=status.id or message_id,
         status=status.status or "UNKNOWN",
         meaning=meaning,
         final=final,
@@ -59,6 +88,12 @@ async def get_message_status(
         part_count=status.part_count,
         updated_at=status.updated_at.isoformat() if status.updated_at else None,
     )
+
+
+async def get_message_status(
+    services: Services, args: GetMessageStatusInput, ctx: Context
+) -> MessageStatusResult:
+    return await message_status(services, tenant_of(ctx), args.message_id)
 
 
 async def get_campaign_status(
@@ -91,7 +126,9 @@ SPECS = [
             "Check what happened to one SMS sent with send_sms, by its message_id. Returns LeTexto's status "
             "(PENDING → SENT → DELIVERED, or FAILED) with its meaning: 'submitted' by a send only "
             "means LeTexto "
-            "accepted it, not that the phone received it. Read-only; safe to call repeatedly."
+            "accepted it, not that the phone received it. When LeTexto pushed a delivery report to this "
+            "server the answer comes from it (source 'delivery_report'), else from asking LeTexto "
+            "(source 'letexto'). Read-only; safe to call repeatedly."
         ),
         input_model=GetMessageStatusInput,
         output_model=MessageStatusResult,

@@ -1,0 +1,191 @@
+"""HTTP authentication: `Authorization: Bearer <one of LETEXTO_MCP_API_KEYS>`, tenants and the rate limit.
+
+Why a Starlette middleware and not the SDK's `token_verifier` + `AuthSettings`: those are shaped
+for OAuth (an issuer URL is required, and the 401 points clients at protected-resource metadata
+for an authorization server that does not exist here, which sends OAuth-capable clients into a
+futile discovery); they guard only /mcp and /sse, not /dlr or /readyz; and they cannot require the
+multi-tenant `X-LeTexto-Key`. This middleware does what they would do and what they cannot: it
+compares the key with every configured key in constant time, derives the tenant (an HMAC, never
+the key), applies the per-client rate limit, then attaches the SDK's own `AuthenticatedUser` to
+the request, so the SDK still binds each session and each sealed requestState to that caller and
+`get_access_token()` works in tools. The credential headers are then removed from the request:
+nothing downstream (handlers, SDK debug logs) ever sees a key.
+
+Public paths: /healthz and /readyz (no secrets in either) and /dlr/<signed token> (its own proof).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from starlette.authentication import AuthCredentials
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from letexto_mcp.config import Settings
+from letexto_mcp.server.ratelimit import SlidingWindowLimiter
+from letexto_mcp.server.security import is_loopback
+from letexto_mcp.server.tenants import TENANT_PREFIX, tenant_client_id
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+PUBLIC_PREFIXES = ("/dlr/",)
+LETEXTO_KEY_HEADER = "x-letexto-key"
+_CREDENTIAL_HEADERS = frozenset({b"authorization", LETEXTO_KEY_HEADER.encode()})
+_MAX_KEY_CHARS = 512
+REALM = 'Bearer realm="letexto-mcp"'
+
+
+def bind_refusal(settings: Settings, host: str) -> str | None:
+    """Why serving HTTP on `host` is refused (keys missing beyond loopback), or None when it is fine."""
+    if is_loopback(host) or settings.mcp_api_keys or settings.trusted_proxy:
+        return None
+    return (
+        f"refusing to serve HTTP on {host} without authentication: set LETEXTO_MCP_API_KEYS "
+        "(comma-separated keys that clients send as 'Authorization: Bearer <key>'), or, if an "
+        "authenticating reverse proxy stands in front of this server, pass --trusted-proxy "
+        "(LETEXTO_MCP_TRUSTED_PROXY=1)"
+    )
+
+
+class ApiKeys:
+    """The configured keys; `match` compares a presented key with every one in constant time."""
+
+    def __init__(self, keys: list[str]) -> None:
+        self._keys = [key.encode() for key in keys]
+
+    def __bool__(self) -> bool:
+        return bool(self._keys)
+
+    def match(self, presented: str) -> str | None:
+        """The configured key equal to `presented`, or None (all keys are compared, no early exit)."""
+        given = presented.encode()
+        found: bytes | None = None
+        for key in self._keys:
+            if hmac.compare_digest(given, key):
+                found = key
+        return found.decode() if found is not None else None
+
+
+def _bearer(headers: Headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, credential = value.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+def _usable_key(value: str | None) -> str | None:
+    """A LeTexto key as a header may carry it: printable, no spaces, not absurdly long."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or len(value) > _MAX_KEY_CHARS or any(c.isspace() or not c.isprintable() for c in value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a request is: `client_id` None for an anonymous caller (no keys configured)."""
+
+    client_id: str | None
+    rate_key: str
+
+
+async def _respond(send: Send, status: int, body: dict[str, str], headers: dict[str, str]) -> None:
+    payload = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class AccessGuard:
+    """ASGI middleware: authenticate, identify the tenant, rate-limit, then hand over without credentials."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        tenant_secret: Callable[[], bytes | None],
+        remember_tenant_key: Callable[[str, str], None],
+    ) -> None:
+        self.app = app
+        self.inner = AuthContextMiddleware(app)
+        self.keys = ApiKeys([k.get_secret_value() for k in settings.mcp_api_keys])
+        self.multi_tenant = settings.multi_tenant
+        self.limiter = SlidingWindowLimiter(settings.rate_limit)
+        self._secret = tenant_secret
+        self._remember = remember_tenant_key
+
+    @staticmethod
+    def is_public(scope: Scope) -> bool:
+        path: str = scope.get("path", "")
+        return scope["method"] == "OPTIONS" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.is_public(scope):
+            await self.app(scope, receive, send)
+            return
+        secret = self._secret()
+        if secret is None:
+            await _respond(send, 503, {"error": "starting", "error_description": "not ready yet"}, {})
+            return
+        headers = Headers(scope=scope)
+        mcp_key: str | None = None
+        if self.keys:
+            presented = _bearer(headers)
+            if presented is None:
+                await self._unauthorized(send, "missing", "send 'Authorization: Bearer <key>'")
+                return
+            mcp_key = self.keys.match(presented)
+            if mcp_key is None:
+                await self._unauthorized(send, "invalid_token", "this key is not accepted by this server")
+                return
+        letexto_key: str | None = None
+        if self.multi_tenant:
+            letexto_key = _usable_key(headers.get(LETEXTO_KEY_HEADER))
+            if letexto_key is None:
+                await self._unauthorized(
+                    send, "missing", "multi-tenant mode: send your LeTexto API key in X-LeTexto-Key"
+                )
+                return
+        caller = self._caller(scope, secret, mcp_key, letexto_key)
+        wait = self.limiter.hit(caller.rate_key)
+        if wait:
+            body = {"error": "rate_limited", "error_description": f"too many requests; retry in {wait}s"}
+            await _respond(send, 429, body, {"Retry-After": str(wait)})
+            return
+        await self.inner(self._identified(scope, caller, letexto_key), receive, send)
+
+    def _caller(self, scope: Scope, secret: bytes, mcp_key: str | None, letexto_key: str | None) -> Caller:
+        if mcp_key is None and letexto_key is None:
+            client = scope.get("client") or ("unknown", 0)
+            return Caller(None, f"ip:{client[0]}")
+        client_id = tenant_client_id(secret, mcp_key or "", letexto_key)
+        rate_id = tenant_client_id(secret, mcp_key) if mcp_key is not None else client_id
+        return Caller(client_id, f"key:{rate_id}")
+
+    def _identified(self, scope: Scope, caller: Caller, letexto_key: str | None) -> Scope:
+        """The request as the app sees it: credentials removed, the caller attached."""
+        scope = dict(scope)
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() not in _CREDENTIAL_HEADERS]
+        if caller.client_id is not None:
+            if letexto_key is not None:
+                self._remember(TENANT_PREFIX + caller.client_id, letexto_key)
+            token = AccessToken(token=caller.client_id, client_id=caller.client_id, scopes=[])
+            scope["user"] = AuthenticatedUser(token)
+            scope["auth"] = AuthCredentials([])
+        return scope
+
+    async def _unauthorized(self, send: Send, error: str, description: str) -> None:
+        challenge = REALM if error == "missing" else f'{REALM}, error="{error}"'
+        body = {"error": "unauthorized" if error == "missing" else error, "error_description": description}
+        await _respond(send, 401, body, {"WWW-Authenticate": challenge})

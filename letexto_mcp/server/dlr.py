@@ -1,0 +1,195 @@
+"""Delivery reports: signed `/dlr/<token>` URLs for sends, and the endpoint LeTexto posts to.
+
+LeTexto calls back whatever URL a send gave it, with no credential of its own, so the URL is the
+credential: `<tenant>.<nonce>.<mac>` (base64url), the MAC an HMAC-SHA256 under a server secret
+kept in the state store (so every worker sharing the store verifies every other's URLs). A
+forged or altered token is refused with 403 and nothing is stored. One token serves every report
+of its send (PENDING, SENT, DELIVERED…), so it is not single-use; it names the tenant, never a key.
+It is bound to the tenant, not to one message: a genuine URL can report on any message of its own
+tenant, never on another tenant's.
+
+Accepted reports are stored per tenant and `get_message_status` answers from them. Watchers of
+`letexto://messages/{id}` are told through the server's subscription bus (best effort, this process
+only): clients on the 2026-07-28 protocol that `subscriptions/listen` to the URI get a
+resource-updated event; 2025-era clients get `notifications/resources/updated` only if the server
+serves `resources/subscribe` on that bus (see `server.protocol`), and otherwise ask again. The
+event names the URI only, and reading the resource is tenant-scoped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from letexto_mcp.store.base import DeliveryReport, StateStore
+
+logger = logging.getLogger("letexto_mcp.server.dlr")
+
+SECRET_NAME = "delivery-report-urls"
+MAX_TOKEN_CHARS = 400
+MAX_REPORT_BYTES = 64 * 1024
+_NONCE_BYTES = 9
+_MAC_BYTES = 16
+_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+_STATUS_KEYS = ("status", "statuts", "statut")
+
+
+def message_uri(message_id: str) -> str:
+    """The resource a watcher subscribes to for one message's status."""
+    return f"letexto://messages/{message_id}"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes | None:
+    """Strict base64url: only the spelling `_b64` produces, so a token has exactly one form."""
+    if not _ALPHABET.fullmatch(text):
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if _b64(raw) == text else None
+
+
+class ReportSigner:
+    """Issues and checks the tokens in delivery-report URLs."""
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the delivery-report secret must be at least 16 bytes")
+        self._key = hmac.new(secret, b"letexto-mcp/dlr/v1", hashlib.sha256).digest()
+
+    def _mac(self, tenant: bytes, nonce: bytes) -> bytes:
+        return hmac.new(self._key, tenant + b"\0" + nonce, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def token(self, tenant: str) -> str:
+        """A fresh token for one send of `tenant`."""
+        raw_tenant, nonce = tenant.encode(), secrets.token_bytes(_NONCE_BYTES)
+        return f"{_b64(raw_tenant)}.{_b64(nonce)}.{_b64(self._mac(raw_tenant, nonce))}"
+
+    def verify(self, token: str) -> str | None:
+        """The tenant a genuine token was issued for, or None for anything forged or altered."""
+        if len(token) > MAX_TOKEN_CHARS:
+            return None
+        parts = token.split(".")
+        if len(parts) != 3:
+            return None
+        tenant, nonce, mac = (_unb64(p) for p in parts)
+        if tenant is None or nonce is None or mac is None or len(nonce) != _NONCE_BYTES:
+            return None
+        if not hmac.compare_digest(mac, self._mac(tenant, nonce)):
+            return None
+        try:
+            return tenant.decode()
+        except UnicodeDecodeError:
+            return None
+
+    def url(self, public_url: str, tenant: str) -> str:
+        """The `dlrUrl` to give LeTexto for one send."""
+        return f"{public_url.rstrip('/')}/dlr/{self.token(tenant)}"
+
+
+async def open_signer(store: StateStore) -> ReportSigner:
+    """The signer under the store's secret: the same in every process that shares the store."""
+    return ReportSigner(await store.get_or_create_secret(SECRET_NAME, lambda: secrets.token_bytes(32)))
+
+
+@dataclass(frozen=True)
+class ParsedReport:
+    message_id: str
+    status: str
+    raw: dict[str, Any]
+
+
+def parse_report(data: Mapping[str, Any]) -> ParsedReport | None:
+    """`{"id", "status", "customData"}` as LeTexto sends it (`statuts`/`statut` tolerated), or None."""
+    message_id = data.get("id")
+    status = next((data[k] for k in _STATUS_KEYS if isinstance(data.get(k), str) and data[k].strip()), None)
+    if isinstance(message_id, int) and not isinstance(message_id, bool):
+        message_id = str(message_id)
+    if not isinstance(message_id, str) or not _MESSAGE_ID.fullmatch(message_id.strip()):
+        return None
+    if status is None or len(status.strip()) > 32:
+        return None
+    raw = {k: v for k, v in data.items() if isinstance(k, str)}
+    return ParsedReport(message_id.strip(), status.strip().upper(), raw)
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it is larger than a report can be."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_REPORT_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_REPORT_BYTES:
+            return None
+    return bytes(body)
+
+
+def _decode(body: bytes, content_type: str) -> dict[str, Any] | None:
+    if "application/x-www-form-urlencoded" in content_type:
+        return dict(parse_qsl(body.decode("utf-8", "replace")))
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _refusal(status: int, error: str, message: str) -> Response:
+    return JSONResponse({"error": error, "message": message}, status_code=status)
+
+
+Publisher = Callable[[str], Awaitable[None]]
+
+
+def report_endpoint(
+    signer: Callable[[], ReportSigner], store: Callable[[], StateStore], publish: Publisher
+) -> Callable[[Request], Awaitable[Response]]:
+    """The `/dlr/{token}` handler (GET with query parameters, or POST with JSON or a form)."""
+
+    async def receive_report(request: Request) -> Response:
+        tenant = signer().verify(request.path_params.get("token", ""))
+        if tenant is None:
+            logger.info("refused a delivery report with an invalid signature")
+            return _refusal(403, "forbidden", "invalid delivery report URL")
+        if request.method == "GET":
+            data: dict[str, Any] | None = dict(request.query_params)
+        else:
+            body = await _read_body(request)
+            if body is None:
+                return _refusal(413, "too_large", f"a delivery report is at most {MAX_REPORT_BYTES} bytes")
+            data = _decode(body, request.headers.get("content-type", ""))
+        parsed = parse_report(data) if data is not None else None
+        if parsed is None:
+            return _refusal(400, "bad_report", 'expected {"id": "...", "status": "..."}')
+        await store().save_delivery_report(
+            DeliveryReport(tenant, parsed.message_id, parsed.status, time.time(), parsed.raw)
+        )
+        try:
+            await publish(message_uri(parsed.message_id))
+        except Exception:  # best effort: the report is stored, a watcher can still ask
+            logger.exception("could not notify watchers of a delivery report")
+        return JSONResponse({"ok": True})
+
+    return receive_report

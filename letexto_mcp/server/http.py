@@ -1,0 +1,205 @@
+"""The HTTP server: one ASGI app with every transport, the same tools and guards as stdio.
+
+Routes:
+- `/mcp` Streamable HTTP, both protocol eras: the 2025 handshake with sessions (server-to-client
+  requests such as approval questions ride the session's stream) and 2026-07-28 stateless requests
+  (approval is an input-required round trip sealed with the request-state keys).
+- `/sse` and `/messages/` for clients that only speak the older SSE transport.
+- `/healthz` (liveness) and `/readyz` (LeTexto reachable), no key needed, nothing secret.
+- `/dlr/<signed token>`: delivery reports from LeTexto (see `server.dlr`).
+
+Every other path needs `Authorization: Bearer <key>` when LETEXTO_MCP_API_KEYS is set (see
+`server.auth`), Host/Origin checks guard against DNS rebinding (see `server.security`), bodies over
+LETEXTO_MCP_MAX_BODY_BYTES get 413 and a client over LETEXTO_MCP_RATE_LIMIT requests a minute 429.
+The app's own lifespan opens the services once and runs the session manager (a mounted app's
+lifespan would never run); /sse connections reuse the same services.
+
+Several workers or replicas. What is shared, when every worker has the same LETEXTO_STATE_URL
+(one SQLite file, so one machine or a shared volume with working locks) and the same
+LETEXTO_MCP_STATE_SECRET:
+- confirmation tokens, idempotency keys, duplicate marks, the daily budget, the send rate limit and
+  the audit log (all in the state file), and delivery reports (any worker may receive one);
+- the approval round trip of the 2026-07-28 era: the sealed requestState is opened by any worker
+  (keys derived from LETEXTO_MCP_STATE_SECRET, same server name), and tenant ids are the same
+  everywhere (derived from the same secret). Without the secret each worker has its own keys, and
+  an approval answered on another worker fails with "Invalid or expired requestState".
+What is not shared yet:
+- 2025-era sessions (`Mcp-Session-Id`) and SSE connections live in the worker that opened them: the
+  load balancer must keep a client on one worker (sticky sessions), or the client must use the
+  2026-07-28 protocol, which needs no session;
+- the HTTP request rate limit (LETEXTO_MCP_RATE_LIMIT) is counted per worker;
+- resource-updated notifications for delivery reports reach only watchers connected to the worker
+  that received the report (the subscription bus is in-process);
+- the readiness cache and, in multi-tenant mode, the per-tenant LeTexto connections (rebuilt per
+  worker from the key each request brings);
+- `memory://` state is per worker: use a SQLite file for more than one worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from mcp.server.request_state import RequestStateSecurity
+from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Route
+
+from letexto_mcp.config import Settings
+from letexto_mcp.server.app import build_server
+from letexto_mcp.server.auth import AccessGuard
+from letexto_mcp.server.dlr import ReportSigner, report_endpoint
+from letexto_mcp.server.health import Readiness, health_routes
+from letexto_mcp.server.security import (
+    CORS_ALLOW_HEADERS,
+    CORS_EXPOSE_HEADERS,
+    allowed_origins,
+    cors_origin_regex,
+    transport_security,
+)
+from letexto_mcp.server.services import open_services
+from letexto_mcp.server.tenants import TenantClients, tenant_secret
+from letexto_mcp.store.base import StateStore
+from letexto_mcp.tools.services import Services
+
+logger = logging.getLogger("letexto_mcp.server.http")
+
+MCP_PATH = "/mcp"
+SSE_PATH = "/sse"
+SSE_MESSAGES_PATH = "/messages/"
+
+
+def request_state_security(settings: Settings) -> RequestStateSecurity | None:
+    """Keys every worker shares (from LETEXTO_MCP_STATE_SECRET), or None for this process's own."""
+    ring = settings.state_secrets()
+    if not ring:
+        return None
+    keys = [hmac.new(secret, b"letexto-mcp/request-state/v1", hashlib.sha256).digest() for secret in ring]
+    return RequestStateSecurity(keys=keys)
+
+
+@dataclass
+class HttpRuntime:
+    """What the routes and middleware need from the lifespan: filled in at start-up, cleared at exit."""
+
+    services: Services | None = None
+    tenant_secret: bytes | None = None
+
+    def require_services(self) -> Services:
+        if self.services is None:
+            raise RuntimeError("the HTTP app's lifespan has not started")
+        return self.services
+
+    def signer(self) -> ReportSigner:
+        return self.require_services().extras["report_signer"]
+
+    def store(self) -> StateStore:
+        return self.require_services().store
+
+    def remember_tenant_key(self, tenant: str, letexto_key: str) -> None:
+        tenants: TenantClients = self.require_services().extras["tenants"]
+        tenants.remember(tenant, letexto_key)
+
+
+def _describe_start(settings: Settings, host: str) -> None:
+    auth = f"{len(settings.mcp_api_keys)} API key(s)" if settings.mcp_api_keys else "none"
+    if not settings.mcp_api_keys and settings.trusted_proxy:
+        auth = "none here (behind a trusted proxy)"
+    logger.info(
+        "HTTP app ready (bind %s): auth %s; tenants %s; delivery reports %s",
+        host,
+        auth,
+        "multi (X-LeTexto-Key)" if settings.multi_tenant else "single",
+        "on" if settings.public_url else "off (LETEXTO_PUBLIC_URL not set)",
+    )
+    if not settings.state_secrets():
+        logger.warning(
+            "LETEXTO_MCP_STATE_SECRET is not set: this process uses its own request-state keys, so an "
+            "approval answered on another worker or after a restart will not work; set the same secret "
+            "on every worker to run more than one"
+        )
+
+
+def build_http_app(
+    settings: Settings,
+    *,
+    simulator: Any | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    host: str = "127.0.0.1",
+) -> Starlette:
+    """The whole HTTP server as one Starlette app; `host` is the bind address (for the Host checks)."""
+    runtime = HttpRuntime()
+    bus = InMemorySubscriptionBus()
+    server = build_server(
+        settings,
+        simulator=simulator,
+        transport=transport,
+        services=runtime.require_services,
+        request_state_security=request_state_security(settings),
+        subscriptions=bus,
+    )
+    security = transport_security(settings, host)
+    mcp_app = server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        transport_security=security,
+        max_request_body_size=settings.max_body_bytes,
+        host=host,
+    )
+    sse_app = server.sse_app(
+        sse_path=SSE_PATH,
+        message_path=SSE_MESSAGES_PATH,
+        transport_security=security,
+        max_request_body_size=settings.max_body_bytes,
+        host=host,
+    )
+
+    async def publish(uri: str) -> None:
+        await bus.publish(ResourceUpdated(uri=uri))
+
+    readiness = Readiness(lambda: runtime.services)
+    routes: list[BaseRoute] = [
+        *mcp_app.routes,
+        *sse_app.routes,
+        *health_routes(readiness),
+        Route(
+            "/dlr/{token}", report_endpoint(runtime.signer, runtime.store, publish), methods=["GET", "POST"]
+        ),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_services(settings, simulator=simulator, transport=transport) as services:
+            runtime.services = services
+            runtime.tenant_secret = await tenant_secret(services.settings, services.store)
+            try:
+                async with server.session_manager.run():
+                    _describe_start(services.settings, host)
+                    yield
+            finally:
+                runtime.services = None
+                runtime.tenant_secret = None
+
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origin_regex=cors_origin_regex(allowed_origins(settings)),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=list(CORS_ALLOW_HEADERS),
+            expose_headers=list(CORS_EXPOSE_HEADERS),
+        ),
+        Middleware(
+            AccessGuard,
+            settings=settings,
+            tenant_secret=lambda: runtime.tenant_secret,
+            remember_tenant_key=runtime.remember_tenant_key,
+        ),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
