@@ -101,10 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     transport = getattr(args, "transport", "stdio")
     if transport == "http":
         return _serve_http(settings, args.host, args.port)
-    try:
-        settings.require_api_token() if not settings.sandbox else None
-    except ConfigError as error:
-        return _fail(str(error))
+    if not settings.sandbox:
+        try:
+            settings.require_api_token()
+        except ConfigError as error:
+            return _fail(str(error))
     from letexto_mcp.server.app import build_server
 
     server = build_server(settings)
