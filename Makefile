@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo sandbox serve bench schemas clean
+.PHONY: install test lint demo sandbox serve bench schemas check-outside clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ serve: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+check-outside: $(STAMP)
+	bash .ci/outside-checks.sh
 
 schemas: $(STAMP)
 	$(BIN)/python -m letexto_mcp.schemas.generate
