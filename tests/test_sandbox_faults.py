@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import anyio
 import httpx
 import pytest
 
@@ -59,6 +60,23 @@ async def test_latency_waits_then_answers_normally(client: httpx.AsyncClient, si
     sim.faults.inject(Fault("latency", delay=0.01))
     assert (await send(client)).status_code == 201
     assert len(sim.state.messages) == 1 and sim.state.requests[0].fault == "latency"
+
+
+async def test_stall_sends_first_then_holds_the_answer(client: httpx.AsyncClient, sim: SandboxApp) -> None:
+    sim.faults.inject(Fault("stall", delay=0.5))
+    answered: list[int] = []
+
+    async def send_and_note() -> None:
+        answered.append((await send(client)).status_code)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(send_and_note)
+        with anyio.fail_after(5):
+            while not sim.state.messages:
+                await anyio.sleep(0.01)
+        assert answered == [], "the send is recorded while its answer is still held"
+    assert answered == [201]
+    assert sim.state.requests[0].fault == "stall" and sim.state.requests[0].status == 201
 
 
 async def test_timeout_raises_read_timeout_and_handles_nothing(

@@ -67,8 +67,10 @@ assumption of this simulator; a client must parse the real API leniently and nev
     (`2026-02-13T21:40:00.000Z`). A `sendAt`/`sentAt` in the past sends at once.
 19. Unknown paths and wrong methods answer 404 `Cannot <METHOD> <path>` like NestJS.
 20. Faults (not vendor behaviour, the simulator's test aid): `status`, `malformed`, `timeout` and
-    `reset_before` answer without handling the request (nothing is sent or debited); `latency`,
-    `truncated` and `reset_after` handle it fully first (a send is recorded and debited) —
+    `reset_before` answer without handling the request (nothing is sent or debited), and so does
+    `latency` until its delay is over (it waits, then handles the request normally); `stall`,
+    `truncated` and `reset_after` handle it fully first (a send is recorded and debited) — `stall`
+    then holds the answer for its delay,
     `truncated` keeps the handler's status code (201 for a send) and cuts the JSON body in half.
     Every API request is logged in `state.requests` with the fault it met; `/_sandbox/*` is not.
 """

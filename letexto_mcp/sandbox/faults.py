@@ -20,7 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from letexto_mcp.sandbox.errors import error_body
 
-FaultKind = Literal["status", "latency", "timeout", "malformed", "truncated", "reset_before", "reset_after"]
+FaultKind = Literal[
+    "status", "latency", "stall", "timeout", "malformed", "truncated", "reset_before", "reset_after"
+]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 DEFAULT_TIMEOUT_HANG = 30.0
 MALFORMED_BODY = (
@@ -120,6 +122,12 @@ async def run_with_fault(
     elif fault.kind == "latency":
         await asyncio.sleep(fault.delay)
         await app(scope, receive, send)
+    elif fault.kind == "stall":
+        # The vendor handles the request at once (a send is recorded and debited), then its answer
+        # is held: the worst case for a client that gives up or dies while waiting.
+        status, headers, body = await _capture(app, scope, receive)
+        await asyncio.sleep(fault.delay or DEFAULT_TIMEOUT_HANG)
+        await _send_raw(send, status, body, _header(headers, b"content-type") or "application/json")
     elif fault.kind == "timeout":
         await asyncio.sleep(fault.delay or DEFAULT_TIMEOUT_HANG)
         await _drop(send, httpx.ReadTimeout("simulated timeout: LeTexto did not answer"), in_process)
