@@ -6,7 +6,9 @@ never appears in an exception, a log line or a repr.
 
 from __future__ import annotations
 
-from .client import DEFAULT_BASE_URL, LetextoClient, default_user_agent
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -37,6 +39,19 @@ from .models import (
 )
 from .redact import redact, redact_url
 from .wire import format_datetime
+
+if TYPE_CHECKING:
+    from .client import DEFAULT_BASE_URL, LetextoClient, default_user_agent
+
+_FROM_CLIENT = frozenset({"DEFAULT_BASE_URL", "LetextoClient", "default_user_agent"})
+
+
+def __getattr__(name: str) -> Any:
+    """The client (and with it httpx) loads on first use: tools import the errors and models at start-up."""
+    if name in _FROM_CLIENT:
+        return getattr(import_module(f"{__name__}.client"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "APPROVED_SENDER_STATUSES",

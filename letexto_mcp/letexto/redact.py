@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import quote, quote_plus
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "MASK",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import SubscriptionBus
@@ -19,6 +18,9 @@ from letexto_mcp.server.services import open_services
 from letexto_mcp.tools import all_specs
 from letexto_mcp.tools.registry import build_tool
 from letexto_mcp.tools.services import Services
+
+if TYPE_CHECKING:
+    import httpx
 
 SERVER_NAME = "letexto"
 

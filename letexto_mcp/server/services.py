@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import SecretStr
 
 from letexto_mcp.config import Settings
 from letexto_mcp.guard.caps import Caps
 from letexto_mcp.guard.pipeline import SendGuard
-from letexto_mcp.letexto import LetextoClient
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.letexto.redact import redact
 from letexto_mcp.sandbox.constants import (
@@ -26,6 +25,11 @@ from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.factory import open_store
 from letexto_mcp.tools.services import Services
+
+if TYPE_CHECKING:
+    import httpx
+
+    from letexto_mcp.letexto import LetextoClient
 
 
 def effective_settings(settings: Settings) -> Settings:
@@ -61,12 +65,37 @@ def client_for_key(
     transport: httpx.AsyncBaseTransport | None,
 ) -> LetextoClient:
     """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url."""
+    import httpx
+
+    from letexto_mcp.letexto.client import LetextoClient
+
     common = {"timeout": settings.timeout_seconds, "read_retries": settings.read_retries}
     if settings.sandbox:
         return LetextoClient(
             key, SANDBOX_BASE_URL_IN_PROCESS, transport=httpx.ASGITransport(app=simulator), **common
         )
     return LetextoClient(key, settings.base_url, transport=transport, **common)
+
+
+class LazyClient:
+    """The shared LeTexto client, made on first use.
+
+    A desktop client starts the stdio server at every launch and lists its tools long before it
+    calls one: the HTTP stack (httpx) and, in sandbox mode, the simulator load with the first call.
+    """
+
+    def __init__(self, factory: Callable[[], LetextoClient]) -> None:
+        self._factory = factory
+        self._client: LetextoClient | None = None
+
+    def __call__(self) -> LetextoClient:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
 
 
 def _shared_key(settings: Settings) -> str | SecretStr:
@@ -92,10 +121,16 @@ async def open_services(
         return redact(text, secrets_to_hide)
 
     region = settings.default_region
-    simulator = _simulator(settings, simulator)
+    shared_key = _shared_key(settings)
+    given_simulator = simulator
+
+    @cache
+    def the_simulator() -> Any | None:
+        return _simulator(settings, given_simulator)
+
     store = open_store(settings.state_url)
-    client = client_for_key(settings, _shared_key(settings), simulator, transport)
-    tenants = TenantClients(lambda key: client_for_key(settings, key, simulator, transport))
+    client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
+    tenants = TenantClients(lambda key: client_for_key(settings, key, the_simulator(), transport))
     try:
         secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
         guard = SendGuard(
@@ -120,7 +155,7 @@ async def open_services(
         public_url = settings.public_url
         yield Services(
             settings=settings,
-            client=client,
+            shared_client=client,
             store=store,
             guard=guard,
             redact=redact_all,

@@ -12,12 +12,15 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.config import Settings
-from letexto_mcp.letexto import LetextoClient
 from letexto_mcp.store.base import StateStore
+
+if TYPE_CHECKING:
+    from letexto_mcp.letexto import LetextoClient
 
 SECRET_NAME = "tenant-ids"
 TENANT_PREFIX = "http:"

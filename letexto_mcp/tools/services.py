@@ -24,7 +24,8 @@ class Services:
     """The long-lived parts of one server: built once per process (stdio) or per app (HTTP)."""
 
     settings: Settings
-    client: LetextoClient
+    shared_client: Callable[[], LetextoClient]
+    """The server's own LeTexto client, made on first use (see `server.services.LazyClient`)."""
     store: StateStore
     guard: SendGuard
     redact: Callable[[str], str]
@@ -32,6 +33,11 @@ class Services:
     report_url_for: Callable[[str], str] | None = None
     """Signed delivery-report URL for a tenant's send; set when LETEXTO_PUBLIC_URL is configured."""
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def client(self) -> LetextoClient:
+        """The server's own LeTexto client (the one every tenant shares unless they bring a key)."""
+        return self.shared_client()
 
     async def letexto(self, tenant: str) -> LetextoClient:
         """The LeTexto client for a tenant: the shared one, unless tenants bring their own key."""
