@@ -1,0 +1,109 @@
+"""Helpers for the reliability tests: the simulator on a real loopback port, driven over its admin API.
+
+PYTEST_DONT_REWRITE
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from letexto_mcp.sandbox import SANDBOX_API_KEY, SandboxConfig
+
+ADMIN_HEADERS = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, limit: float = 30.0) -> None:
+    """Block until 127.0.0.1:`port` accepts connections (a guard against hanging, not a timing check)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {limit:.0f} s")
+
+
+def letexto_mcp_command(*args: str) -> list[str]:
+    """`letexto-mcp ARGS` with this interpreter."""
+    return [sys.executable, "-m", "letexto_mcp", *args]
+
+
+def base_env(home: Path, **extra: str) -> dict[str, str]:
+    """A minimal environment for a subprocess: no LETEXTO_* of the developer, a throwaway HOME."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "LANG": "C.UTF-8"}
+    env.update(extra)
+    return env
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+class LoopbackSimulator:
+    """The simulator served by uvicorn on 127.0.0.1 in a background thread; use it as a context manager."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        from letexto_mcp.sandbox.serve import make_server
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_headers = dict(ADMIN_HEADERS)
+        self._server = make_server("127.0.0.1", self.port, config or SandboxConfig())
+        self._server.config.access_log = False
+        self._thread = threading.Thread(target=self._server.run, name="loopback-simulator", daemon=True)
+
+    def __enter__(self) -> LoopbackSimulator:
+        self._thread.start()
+        wait_for_port(self.port)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(15)
+
+    async def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        async with httpx.AsyncClient(base_url=self.url, headers=self.admin_headers, timeout=10) as http:
+            answer = await http.request(method, f"/_sandbox{path}", json=body)
+            answer.raise_for_status()
+            return answer.json()
+
+    async def reset(self) -> None:
+        """Forget everything: accounts re-seeded, no messages, no faults."""
+        await self._admin("POST", "/reset")
+
+    async def inject(self, fault: dict[str, Any]) -> None:
+        await self._admin("POST", "/faults", fault)
+
+    async def clear_faults(self) -> None:
+        await self._admin("DELETE", "/faults")
+
+    async def state(self) -> dict[str, Any]:
+        return dict(await self._admin("GET", "/state"))
+
+    async def count(self, path: str) -> int:
+        """API requests received whose path starts with `path` (retries included)."""
+        return sum(1 for r in (await self.state())["requests"] if r["path"].startswith(path))

@@ -1,0 +1,53 @@
+"""The benchmark harness works: `python -m bench --quick` runs every section and writes its figures.
+
+The figures of a quick run mean little (tiny counts on a shared machine); this only proves the
+harness runs end to end, so `make bench` does not rot between full runs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.reliability_helpers import PROJECT_ROOT, base_env
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = {
+    "start-up",
+    "per-call",
+    "HTTP under concurrency",
+    "peer",
+    "campaign scale",
+    "memory",
+    "campaign preview",
+}
+
+
+def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    env = base_env(Path.home())  # the peer's npm cache lives under the real HOME
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "figures written to" in result.stdout
+    figures = json.loads(out.read_text())["figures"]
+    sections = {f["section"] for f in figures}
+    for name in SECTIONS:
+        assert any(section.startswith(name) for section in sections), (name, sections)
+    failed = [f for f in figures if (f["note"] or "").startswith("failed")]
+    assert failed == []
+    skipped = [f for f in figures if f["value"] is None]
+    assert all(f["section"].startswith("peer") for f in skipped), skipped
+    assert all(f["note"].startswith("skipped: ") for f in skipped)
