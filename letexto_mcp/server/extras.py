@@ -14,6 +14,7 @@ from letexto_mcp.tools.registry import services_of
 from letexto_mcp.tools.tenancy import tenant_of
 
 DAY_SECONDS = 86_400
+HISTORY_LIMIT = 1000
 
 
 def _day_bounds(day: str) -> tuple[float, float]:
@@ -41,7 +42,9 @@ def register_extras(server: MCPServer) -> None:
     async def send_history(day: str, ctx: Context) -> str:
         services = services_of(ctx)
         start, end = _day_bounds(day)
-        entries = await services.store.list_audit(tenant_of(ctx), since=start, limit=1000)
+        entries = await services.store.list_audit(tenant_of(ctx), since=start, limit=HISTORY_LIMIT + 1)
+        truncated = len(entries) > HISTORY_LIMIT
+        entries = entries[:HISTORY_LIMIT]
         rows = [
             {
                 "at": datetime.fromtimestamp(e.at, timezone.utc).isoformat(),
@@ -57,7 +60,10 @@ def register_extras(server: MCPServer) -> None:
             for e in entries
             if e.at < end
         ]
-        return json.dumps({"day": day, "count": len(rows), "entries": rows}, ensure_ascii=False, indent=2)
+        body = {"day": day, "count": len(rows), "truncated": truncated, "entries": rows}
+        if truncated:
+            body["note"] = f"only the newest {HISTORY_LIMIT} attempts are shown"
+        return json.dumps(body, ensure_ascii=False, indent=2)
 
     @server.resource(
         "letexto://account/{item}",
