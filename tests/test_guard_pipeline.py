@@ -590,3 +590,18 @@ async def test_outcome_as_dict_omits_what_does_not_apply(store: StateStore, cloc
 def test_an_unknown_policy_is_refused() -> None:
     with pytest.raises(ValueError, match="LETEXTO_SEND_POLICY"):
         make_guard(MemoryStore(), Clock(), "yolo")  # type: ignore[arg-type]
+
+
+async def test_a_send_orphaned_by_a_restart_is_reported_unknown_not_in_progress(
+    store: StateStore, clock: Clock
+) -> None:
+    """A key left in flight by a process that died: the restarted guard says 'unknown' and sends nothing."""
+    plan = make_plan()
+    fingerprint = request_fingerprint(plan.tool, plan.request)
+    assert await store.idempotency_claim("acme", "k-orphan", fingerprint, clock()) is None
+    clock.now += 5  # the process dies; a new one starts
+    restarted = make_guard(store, clock, policy="allow")
+    send = Sender()
+    outcome = await run(restarted, send, plan, key="k-orphan")
+    assert outcome.status == "outcome_unknown"
+    assert send.calls == []

@@ -169,6 +169,8 @@ class SendGuard:
         self._not_sent_errors = tuple(not_sent_errors)
         self._unknown_errors = tuple(unknown_errors)
         self._in_flight_stale_after = in_flight_stale_after
+        # An in-flight record older than this guard was left by a process that died mid-send.
+        self._started_at = self._clock()
         self._tokens = ConfirmationTokens(store, secret, token_ttl, clock) if secret is not None else None
         self._tokens_lock = anyio.Lock()
         self._audit_writer = AuditWriter(store, redact, clock)
@@ -502,7 +504,8 @@ class SendGuard:
         age = self._clock() - record.created_at
         stored = record.result or {}
         first = stored.get("result") if isinstance(stored.get("result"), Mapping) else None
-        if record.state == "in_flight" and age < self._in_flight_stale_after:
+        orphaned = record.state == "in_flight" and record.created_at < self._started_at
+        if record.state == "in_flight" and age < self._in_flight_stale_after and not orphaned:
             return SendOutcome(
                 "duplicate",
                 f"a send with this idempotency_key started {_ago(age)} and is still in progress; nothing was "
