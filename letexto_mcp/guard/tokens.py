@@ -9,17 +9,15 @@ guessed back from a token. Single use is enforced by the store (`consume_once` o
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import re
 import secrets
 import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from letexto_mcp.guard import b64url
 from letexto_mcp.guard.errors import TokenRefused
 from letexto_mcp.store.base import StateStore
 
@@ -32,7 +30,6 @@ _NONCE = 12
 _MAC = 32
 _HEAD = struct.Struct(f">B{_TENANT_TAG}sd{_NONCE}s{_FP_TAG}s")
 _MIN_BYTES = _HEAD.size + 1 + _MAC
-_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 
 NEW_PREVIEW = "re-run the same call without confirmation_token to get a new preview and token"
 
@@ -44,21 +41,6 @@ class TokenClaims:
     tenant: str
     nonce: str
     expires_at: float
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes | None:
-    """Strict base64url: only the alphabet, and only the one spelling `_b64encode` would produce."""
-    if not _ALPHABET.fullmatch(text):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    return raw if _b64encode(raw) == text else None
 
 
 class ConfirmationTokens:
@@ -98,7 +80,7 @@ class ConfirmationTokens:
             )
             + tool_bytes
         )
-        return _b64encode(payload + self._mac(payload))
+        return b64url.encode(payload + self._mac(payload))
 
     def verify(self, token: object, tenant: str, tool: str, fingerprint: str) -> TokenClaims:
         """Every check but single use; raises `TokenRefused` with what to do next."""
@@ -106,7 +88,7 @@ class ConfirmationTokens:
             raise TokenRefused(
                 "malformed", f"the confirmation_token is not one this server issued; {NEW_PREVIEW}"
             )
-        raw = _b64decode(token)
+        raw = b64url.decode_strict(token)
         if raw is None or len(raw) < _MIN_BYTES or len(raw) > _MIN_BYTES - 1 + MAX_TOOL_BYTES:
             raise TokenRefused(
                 "malformed", f"the confirmation_token is not one this server issued; {NEW_PREVIEW}"

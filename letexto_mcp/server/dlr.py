@@ -18,8 +18,6 @@ event names the URI only, and reading the resource is tenant-scoped.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -35,6 +33,7 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from letexto_mcp.guard import b64url
 from letexto_mcp.store.base import DeliveryReport, StateStore
 
 logger = logging.getLogger("letexto_mcp.server.dlr")
@@ -44,7 +43,6 @@ MAX_TOKEN_CHARS = 400
 MAX_REPORT_BYTES = 64 * 1024
 _NONCE_BYTES = 9
 _MAC_BYTES = 16
-_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
 _MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 _STATUS_KEYS = ("status", "statuts", "statut")
 
@@ -52,21 +50,6 @@ _STATUS_KEYS = ("status", "statuts", "statut")
 def message_uri(message_id: str) -> str:
     """The resource a watcher subscribes to for one message's status."""
     return f"letexto://messages/{message_id}"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes | None:
-    """Strict base64url: only the spelling `_b64` produces, so a token has exactly one form."""
-    if not _ALPHABET.fullmatch(text):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        return None
-    return raw if _b64(raw) == text else None
 
 
 class ReportSigner:
@@ -83,7 +66,8 @@ class ReportSigner:
     def token(self, tenant: str) -> str:
         """A fresh token for one send of `tenant`."""
         raw_tenant, nonce = tenant.encode(), secrets.token_bytes(_NONCE_BYTES)
-        return f"{_b64(raw_tenant)}.{_b64(nonce)}.{_b64(self._mac(raw_tenant, nonce))}"
+        parts = (raw_tenant, nonce, self._mac(raw_tenant, nonce))
+        return ".".join(b64url.encode(part) for part in parts)
 
     def verify(self, token: str) -> str | None:
         """The tenant a genuine token was issued for, or None for anything forged or altered."""
@@ -92,7 +76,7 @@ class ReportSigner:
         parts = token.split(".")
         if len(parts) != 3:
             return None
-        tenant, nonce, mac = (_unb64(p) for p in parts)
+        tenant, nonce, mac = (b64url.decode_strict(p) for p in parts)
         if tenant is None or nonce is None or mac is None or len(nonce) != _NONCE_BYTES:
             return None
         if not hmac.compare_digest(mac, self._mac(tenant, nonce)):
