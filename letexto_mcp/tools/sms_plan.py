@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
+
 from letexto_mcp.letexto import errors as lx
+from letexto_mcp.letexto.models import Sender
 from letexto_mcp.schemas.outputs import (
     CostSummary,
     NonGsmCharacter,
@@ -191,14 +194,26 @@ async def check_account(services: Services, tenant: str, sender: str | None) -> 
     """Balance and sender approval; either may be unknown when LeTexto cannot be read."""
     client = await services.letexto(tenant)
     balance: float | None = None
-    try:
-        balance = (await client.get_balance()).balance
-    except lx.LetextoError as error:
-        logger.warning("balance unavailable for preview: %s", services.redact(str(error)))
-    try:
-        senders = await client.list_senders()
-    except lx.LetextoError as error:
-        logger.warning("senders unavailable for preview: %s", services.redact(str(error)))
+    senders: list[Sender] | None = None
+
+    async def read_balance() -> None:
+        nonlocal balance
+        try:
+            balance = (await client.get_balance()).balance
+        except lx.LetextoError as error:
+            logger.warning("balance unavailable for preview: %s", services.redact(str(error)))
+
+    async def read_senders() -> None:
+        nonlocal senders
+        try:
+            senders = await client.list_senders()
+        except lx.LetextoError as error:
+            logger.warning("senders unavailable for preview: %s", services.redact(str(error)))
+
+    async with anyio.create_task_group() as group:  # two independent reads: one round trip, not two
+        group.start_soon(read_balance)
+        group.start_soon(read_senders)
+    if senders is None:
         return AccountCheck(
             balance, SenderCheck(name=sender, approved=None, note="senders could not be checked")
         )
