@@ -6,41 +6,18 @@ PYTEST_DONT_REWRITE
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.procs import free_port, wait_for_port
 from letexto_mcp.sandbox import SANDBOX_API_KEY, SandboxConfig
 
 ADMIN_HEADERS = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, limit: float = 30.0) -> None:
-    """Block until 127.0.0.1:`port` accepts connections (a guard against hanging, not a timing check)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {limit:.0f} s")
 
 
 def letexto_mcp_command(*args: str) -> list[str]:
