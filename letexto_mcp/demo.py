@@ -52,11 +52,16 @@ async def _call(
     return result.structured_content or {}
 
 
-async def _approve(context: Any, params: Any) -> Any:
-    import mcp_types as types
+def _approver(out: Transcript) -> Any:
+    """The user of the demo: shown the question, says yes."""
 
-    print(textwrap.indent(f"[the client asks the user]\n{params.message}\n[the user approves]", "  "))
-    return types.ElicitResult(action="accept", content={"approve": True})
+    async def approve(context: Any, params: Any) -> Any:
+        import mcp_types as types
+
+        out.say(f"[the client asks the user]\n{params.message}\n[the user approves]")
+        return types.ElicitResult(action="accept", content={"approve": True})
+
+    return approve
 
 
 def _server_params() -> Any:
@@ -74,7 +79,7 @@ async def _demo(quiet: bool) -> None:
 
     out = Transcript(quiet)
     out.step("Start `letexto-mcp serve --sandbox` over stdio and list its tools")
-    async with Client(_server_params(), elicitation_callback=_approve, mode="legacy") as client:
+    async with Client(_server_params(), elicitation_callback=_approver(out), mode="legacy") as client:
         tools = (await client.list_tools()).tools
         out.say("\n".join(f"- {t.name}: {t.title}" for t in tools))
 

@@ -205,23 +205,6 @@ class SendResult(ToolOutput):
     idempotency_key: str | None = None
 
 
-class AuditEntryOut(ToolOutput):
-    at: str
-    tool: str
-    outcome: str
-    recipients: int
-    parts: int
-    credits: float
-    approval: str
-    letexto_ids: list[str]
-    detail: str
-
-
-class SendHistoryResult(ToolOutput):
-    entries: list[AuditEntryOut]
-    count: int
-
-
 class EmailPreview(ToolOutput):
     recipients: RecipientsSummary
     from_email: str
