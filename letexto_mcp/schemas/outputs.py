@@ -6,19 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from letexto_mcp.guard.pipeline import Status
 from letexto_mcp.schemas.common import ToolOutput
 
-SendStatus = Literal[
-    "submitted",
-    "scheduled",
-    "confirmation_required",
-    "declined",
-    "dry_run",
-    "duplicate",
-    "refused",
-    "outcome_unknown",
-    "failed",
-]
+SendStatus = Status  # one list of send statuses: the guard's
 
 
 class BalanceResult(ToolOutput):

@@ -13,12 +13,6 @@ from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
 
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
 
-CONFIRM_HINT = (
-    "Show this preview to the user. If they approve, call the same tool again with exactly the same "
-    "arguments "
-    "plus confirmation_token; if not, do nothing."
-)
-
 
 def _preview_model(preview: Mapping[str, Any] | None) -> PreviewResult | EmailPreview | None:
     if not preview:
@@ -33,15 +27,13 @@ def outcome_to_result(
 ) -> SendResult:
     """The structured result of a send tool, from the guard's outcome."""
     result = dict(outcome.result or {})
-    message = outcome.message
     token_ttl = None
     if outcome.status == "confirmation_required":
-        message = f"{message} {CONFIRM_HINT}".strip()
         token_ttl = services.settings.confirmation_ttl_seconds
     refusal = Refusal.model_validate(dict(outcome.refusal)) if outcome.refusal else None
     return SendResult(
         status=outcome.status,
-        message=services.redact(message),
+        message=services.redact(outcome.message),
         message_id=result.get("message_id"),
         campaign_id=result.get("campaign_id"),
         recipients=result.get("recipients"),

@@ -238,11 +238,20 @@ async def check_account(services: Services, tenant: str, sender: str | None) -> 
     )
 
 
-def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
+def _who(plan: SmsPlan) -> str:
+    """'3 recipient(s): a, b, c and 7 more' — who a summary or an approval question names."""
     first = ", ".join(plan.recipients.sample[:3])
     more = plan.recipients.count - min(3, plan.recipients.count)
-    who = f"{plan.recipients.count} recipient(s): {first}" + (f" and {more} more" if more > 0 else "")
-    text = plan.samples[0].text if plan.samples else plan.content
+    return f"{plan.recipients.count} recipient(s): {first}" + (f" and {more} more" if more > 0 else "")
+
+
+def _first_text(plan: SmsPlan) -> str:
+    """The first message as it will arrive (rendered for campaigns)."""
+    return plan.samples[0].text if plan.samples else plan.content
+
+
+def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
+    who, text = _who(plan), _first_text(plan)
     parts = (
         f"{cost.total_parts} part(s) in all ({plan.text.encoding}, "
         f"up to {cost.max_parts_per_message} per message)"
@@ -299,10 +308,7 @@ def build_preview(plan: SmsPlan, account: AccountCheck | None) -> PreviewResult:
 
 def approval_question(plan: SmsPlan, *, scheduled_for: str | None = None) -> str:
     """The text the user approves: derived from the arguments only (no balance), so it is stable."""
-    first = ", ".join(plan.recipients.sample[:3])
-    more = plan.recipients.count - min(3, plan.recipients.count)
-    who = f"{plan.recipients.count} recipient(s): {first}" + (f" and {more} more" if more > 0 else "")
-    text = plan.samples[0].text if plan.samples else plan.content
+    who, text = _who(plan), _first_text(plan)
     when = f" on {scheduled_for}" if scheduled_for else " now"
     return (
         f"Send this SMS{when}?\nFrom: {plan.sender or '(default)'}\nTo: {who}\nText: «{text[:480]}»\n"
