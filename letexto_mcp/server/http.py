@@ -56,6 +56,7 @@ from starlette.routing import BaseRoute, Route
 from letexto_mcp.config import Settings
 from letexto_mcp.server.app import build_server
 from letexto_mcp.server.auth import AccessGuard
+from letexto_mcp.server.closing_sessions import LateResponseGuard, install_closing_session_filter
 from letexto_mcp.server.dlr import ReportSigner, report_endpoint
 from letexto_mcp.server.health import Readiness, health_routes
 from letexto_mcp.server.security import (
@@ -201,5 +202,7 @@ def build_http_app(
             tenant_secret=lambda: runtime.tenant_secret,
             remember_tenant_key=runtime.remember_tenant_key,
         ),
+        Middleware(LateResponseGuard),
     ]
+    install_closing_session_filter()
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
