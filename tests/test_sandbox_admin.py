@@ -5,8 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from letexto_mcp.sandbox import SANDBOX_API_KEY, SANDBOX_SUBACCOUNT_KEY, Fault, SandboxApp
-from tests.sandbox_fixtures import BEARER, TOKEN, send_body
+from letexto_mcp.sandbox import (
+    SANDBOX_API_KEY,
+    SANDBOX_SUBACCOUNT_KEY,
+    Fault,
+    ManualClock,
+    SandboxApp,
+    SandboxConfig,
+    create_app,
+)
+from tests.sandbox_fixtures import BEARER, TOKEN, in_process_client, send_body
 
 pytestmark = pytest.mark.anyio
 pytest_plugins = ["tests.sandbox_fixtures"]
@@ -96,3 +104,19 @@ async def test_reset_restores_the_seeded_accounts(client: httpx.AsyncClient, sim
     assert sim.state.messages == [] and sim.state.requests == [] and sim.faults.active == []
     assert sim.state.balance(SANDBOX_API_KEY) == 1000
     assert [s.name for s in sim.state.senders[SANDBOX_API_KEY]] == ["SMS INFO", "EN ATTENTE"]
+
+
+async def test_the_request_log_keeps_the_newest_and_counts_the_rest(clock: ManualClock) -> None:
+    """A long sandbox session does not grow without bound: the log keeps `request_log_limit` requests."""
+    sim = create_app(SandboxConfig(clock=clock, request_log_limit=20))
+    async with in_process_client(sim) as client:
+        for _ in range(50):
+            await client.get("/v1/users/balance", params=TOKEN)
+        await client.post("/v1/messages/send", json=send_body(), headers=BEARER)
+        state = (await client.get("/_sandbox/state", headers=BEARER)).json()
+    assert 20 <= len(sim.state.requests) <= 22
+    assert sim.state.requests[-1].path == "/v1/messages/send"
+    assert len(sim.state.requests) + sim.state.requests_dropped == 51
+    assert state["requestsDropped"] == sim.state.requests_dropped
+    assert len(state["requests"]) == len(sim.state.requests)
+    assert len(sim.state.messages) == 1, "only the log is trimmed, never what was sent"

@@ -39,6 +39,7 @@ def snapshot(state: SimulatorState, faults: FaultInjector) -> dict[str, object]:
         "dlrDeliveries": [views.delivery_snapshot(d) for d in state.dlr_deliveries],
         "pendingReports": len(state.pending_reports),
         "requests": [views.request_snapshot(r) for r in state.requests],
+        "requestsDropped": state.requests_dropped,
         "faults": [f.to_json() for f in faults.active],
     }
 

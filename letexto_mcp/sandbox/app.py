@@ -86,7 +86,7 @@ class SandboxApp:
         headers, query = Headers(scope=scope), QueryParams(scope.get("query_string", b""))
         shown = {k: mask_key(v) if k == "token" else v for k, v in query.items()}
         record = RequestRecord(scope["method"], scope["path"], auth_form(headers, query), shown)
-        self.state.requests.append(record)
+        self.state.log_request(record)
         return record
 
     async def deliver_due_reports(self) -> list[DlrDelivery]:

@@ -73,6 +73,7 @@ assumption of this simulator; a client must parse the real API leniently and nev
     then holds the answer for its delay,
     `truncated` keeps the handler's status code (201 for a send) and cuts the JSON body in half.
     Every API request is logged in `state.requests` with the fault it met; `/_sandbox/*` is not.
+    The log keeps the newest `request_log_limit` requests (10,000 by default) and counts the rest.
 """
 
 from __future__ import annotations

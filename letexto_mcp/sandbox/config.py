@@ -34,11 +34,15 @@ class SandboxConfig:
     """Deliver reports from background tasks as they fall due; None: yes unless the clock is manual."""
     fault_seed: int | None = None
     """Seed for probabilistic faults, for repeatable runs."""
+    request_log_limit: int = 10_000
+    """API requests kept in `state.requests` (the newest); older ones are counted, then dropped."""
 
     def __post_init__(self) -> None:
         for name in ("sender_approval_delay", "sent_after", "delivered_after", "latency"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
+        if self.request_log_limit < 1:
+            raise ValueError("request_log_limit must be at least 1")
         self.delivered_after = max(self.delivered_after, self.sent_after)
         self.dlr_allow_hosts = tuple(self.dlr_allow_hosts)
 

@@ -46,6 +46,7 @@ class SimulatorState:
         self.email_campaigns: list[EmailCampaign] = []
         self.dlr_deliveries: list[DlrDelivery] = []
         self.requests: list[RequestRecord] = []
+        self.requests_dropped = 0  # the oldest entries let go to keep the log within its limit
         self.pending_reports: list[ReportJob] = []
         self._seed()
 
@@ -155,8 +156,17 @@ class SimulatorState:
         found = (c for c in self.email_campaigns if c.id == campaign_id and c.account_key == account.key)
         return next(found, None)
 
+    def log_request(self, record: RequestRecord) -> None:
+        """Keep `record`, and at most `config.request_log_limit` records (trimmed in batches, cheaply)."""
+        self.requests.append(record)
+        limit = self.config.request_log_limit
+        if len(self.requests) > limit + limit // 10:
+            excess = len(self.requests) - limit
+            del self.requests[:excess]
+            self.requests_dropped += excess
+
     def count_requests(self, method: str | None = None, path: str | None = None) -> int:
-        """How many API requests matched `method` and started with `path` (retries included)."""
+        """How many logged API requests matched `method` and started with `path` (retries included)."""
         return sum(
             1
             for r in self.requests
