@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     default_region: str = Field(default="CI", min_length=2, max_length=2)
     timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     read_retries: int = Field(default=2, ge=0, le=10)
+    state_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=3650,
+        description="Days the audit log, idempotency keys and send marks are kept; 0 keeps them forever.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     mcp_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, validation_alias="LETEXTO_MCP_API_KEYS"

@@ -27,6 +27,8 @@ async def _check(settings: Settings) -> int:
         _line("LETEXTO_SEND_POLICY", effective.send_policy)
         _line("LETEXTO_DEFAULT_SENDER", effective.default_sender or "(not set)")
         _line("LETEXTO_STATE_URL", effective.state_url)
+        days = effective.state_retention_days
+        _line("LETEXTO_STATE_RETENTION_DAYS", f"{days} days" if days else "0 (keep everything)")
         _line("LETEXTO_MAX_RECIPIENTS", effective.max_recipients)
         _line("LETEXTO_DAILY_BUDGET_PARTS", effective.daily_budget_parts or "(no budget)")
         allowed = len(effective.allowed_recipients)

@@ -25,6 +25,8 @@ from letexto_mcp.sandbox.constants import SANDBOX_API_KEY
         ("LETEXTO_MAX_RECIPIENTS", "0", "LETEXTO_MAX_RECIPIENTS"),
         ("LETEXTO_TIMEOUT_SECONDS", "-1", "LETEXTO_TIMEOUT_SECONDS"),
         ("LETEXTO_LOG_LEVEL", "LOUD", "LETEXTO_LOG_LEVEL"),
+        ("LETEXTO_STATE_RETENTION_DAYS", "-1", "LETEXTO_STATE_RETENTION_DAYS"),
+        ("LETEXTO_STATE_RETENTION_DAYS", "forever", "LETEXTO_STATE_RETENTION_DAYS"),
     ],
 )
 def test_bad_values_are_named(
@@ -46,6 +48,12 @@ def test_lists_and_blanks(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [k.get_secret_value() for k in settings.mcp_api_keys] == ["k1", "k2"]
     assert settings.default_sender is None
     assert settings.send_policy == "dry-run"
+
+
+def test_retention_defaults_to_ninety_days_and_zero_keeps_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().state_retention_days == 90
+    monkeypatch.setenv("LETEXTO_STATE_RETENTION_DAYS", "0")
+    assert load_settings().state_retention_days == 0
 
 
 def test_missing_key_says_how_to_fix() -> None:
@@ -76,6 +84,7 @@ def test_doctor_against_the_sandbox(tmp_path: Path) -> None:
     result = _cli("doctor", "--sandbox", env={}, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "SMS INFO" in result.stdout and "balance" in result.stdout
+    assert "LETEXTO_STATE_RETENTION_DAYS" in result.stdout and "90 days" in result.stdout
     assert SANDBOX_API_KEY not in result.stdout + result.stderr
 
 

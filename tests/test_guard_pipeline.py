@@ -605,3 +605,63 @@ async def test_a_send_orphaned_by_a_restart_is_reported_unknown_not_in_progress(
     outcome = await run(restarted, send, plan, key="k-orphan")
     assert outcome.status == "outcome_unknown"
     assert send.calls == []
+
+
+async def test_a_send_is_in_the_audit_as_sending_while_it_is_on_the_wire(
+    store: StateStore, clock: Clock
+) -> None:
+    """The entry exists before the request leaves, so a crash mid-send still leaves a trace."""
+    seen_during_send: list[list[tuple[str, float]]] = []
+
+    async def perform() -> Mapping[str, Any]:
+        entries = await store.list_audit("acme")
+        seen_during_send.append([(e.outcome, e.at) for e in entries])
+        clock.now += 5  # LeTexto takes a while to answer
+        return {"status": "submitted", "letexto_ids": ["msg-9"]}
+
+    guard = make_guard(store, clock, "allow")
+    outcome = await guard.run(
+        make_plan(),
+        approval="none",
+        confirmation_token=None,
+        idempotency_key="k-wire",
+        allow_duplicate=False,
+        perform=perform,
+    )
+    assert outcome.status == "submitted"
+    assert seen_during_send == [[("sending", START)]]
+    (entry,) = await store.list_audit("acme")
+    assert (entry.outcome, entry.at, entry.letexto_ids) == ("submitted", START, ["msg-9"])
+    assert entry.attempt is not None and entry.idempotency_key == "k-wire"
+
+
+async def test_refusals_and_dry_runs_never_write_a_sending_entry(store: StateStore, clock: Clock) -> None:
+    await run(make_guard(store, clock, "dry-run"), Sender())
+    await run(make_guard(store, clock, "allow"), Sender(), make_plan(parts=9))
+    await run(make_guard(store, clock), Sender())
+    entries = await store.list_audit("acme")
+    assert sorted(e.outcome for e in entries) == ["confirmation_required", "dry_run", "refused"]
+    assert all(e.attempt is None for e in entries)
+
+
+async def test_retention_forgets_old_keys_and_entries_after_a_later_send(
+    store: StateStore, clock: Clock
+) -> None:
+    guard, send = make_guard(store, clock, "allow", retention_days=1), Sender()
+    assert (await run(guard, send, key="k-old")).status == "submitted"
+    assert (await run(guard, send, key="k-old")).status == "duplicate", "within retention: remembered"
+    clock.now += 2 * 86_400
+    assert (await run(guard, send, make_plan(content="later"), key="k-new")).status == "submitted"
+    # The later send pruned what was older than a day: the old key and its audit entries.
+    assert await store.idempotency_get("acme", "k-old") is None
+    assert [e.idempotency_key for e in await store.list_audit("acme")] == ["k-new"]
+    assert send.calls == [1, 2]
+
+
+async def test_retention_zero_keeps_everything(store: StateStore, clock: Clock) -> None:
+    guard, send = make_guard(store, clock, "allow", retention_days=0), Sender()
+    await run(guard, send, key="k-old")
+    clock.now += 4000 * 86_400
+    await run(guard, send, make_plan(content="later"))
+    assert await store.idempotency_get("acme", "k-old") is not None
+    assert len(await store.list_audit("acme")) == 2

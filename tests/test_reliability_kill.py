@@ -5,7 +5,7 @@ Real processes only: the simulator is `letexto-mcp sandbox` on a loopback port, 
 file. A fault holds the send at the "vendor"; once the simulator has it, the server is killed.
 Started again on the same state file, the same call (same idempotency key, then the same request
 without one) must not reach LeTexto a second time, and the answer must say what happened: still
-in progress, or outcome unknown.
+in progress, or outcome unknown; and the audit log keeps the killed attempt as `sending`.
 
 Two holds: `latency` holds the request before the vendor handles it (the request is on the
 wire; the vendor drops it when the connection dies), and `stall` lets the vendor handle it (the
@@ -206,7 +206,10 @@ async def test_after_a_kill_mid_send_nothing_is_sent_twice(
 
         history = json.loads((await client.read_resource("letexto://sends/today")).contents[0].text)
         outcomes = [entry["outcome"] for entry in history["entries"]]
-        assert outcomes == ["duplicate", "outcome_unknown"], outcomes
+        # Newest first: the answers after the restart, then the killed attempt, written before it left.
+        assert outcomes == ["duplicate", "outcome_unknown", "sending"], outcomes
+        killed = history["entries"][-1]
+        assert "server stopped before LeTexto answered" in killed["detail"]
 
         other = {**scenario.arguments, "idempotency_key": f"{key}-new"}
         if name == "send_sms":

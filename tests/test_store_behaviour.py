@@ -275,3 +275,62 @@ async def test_a_closed_store_refuses_work(store: StateStore) -> None:
     await store.close()
     with pytest.raises(StoreError):
         await store.reserve_budget("t1", "d", 1, None)
+
+
+async def test_settling_replaces_the_attempts_sending_entry(store: StateStore) -> None:
+    opened = AuditEntry(**{**_entry(10.0, outcome="sending").__dict__, "attempt": "a-1"})
+    await store.append_audit(opened)
+    await store.append_audit(_entry(11.0))
+    other_tenant = AuditEntry(**{**_entry(10.0, tenant="t2", outcome="sending").__dict__, "attempt": "a-1"})
+    await store.append_audit(other_tenant)
+    await store.settle_audit(AuditEntry(**{**opened.__dict__, "outcome": "submitted"}))
+    listed = await store.list_audit("t1")
+    assert [(e.at, e.outcome, e.attempt) for e in listed] == [
+        (11.0, "submitted", None),
+        (10.0, "submitted", "a-1"),
+    ]
+    (untouched,) = await store.list_audit("t2")
+    assert untouched.outcome == "sending", "another tenant's attempt of the same name is not touched"
+
+
+async def test_settling_an_attempt_never_opened_appends_it(store: StateStore) -> None:
+    await store.settle_audit(AuditEntry(**{**_entry(5.0).__dict__, "attempt": "lost-opening"}))
+    await store.settle_audit(_entry(6.0))
+    assert [(e.at, e.attempt) for e in await store.list_audit("t1")] == [(6.0, None), (5.0, "lost-opening")]
+
+
+async def test_audit_lists_a_window_with_until(store: StateStore) -> None:
+    for at in (10.0, 20.0, 30.0, 40.0):
+        await store.append_audit(_entry(at))
+    assert [e.at for e in await store.list_audit("t1", since=20.0, until=40.0)] == [30.0, 20.0]
+    assert [e.at for e in await store.list_audit("t1", until=20.0)] == [10.0]
+    # A past day stays readable however many entries came after it.
+    assert [e.at for e in await store.list_audit("t1", since=10.0, until=20.0, limit=1)] == [10.0]
+
+
+# -- retention --------------------------------------------------------------------------------------
+
+
+async def test_prune_forgets_what_is_older_than_the_retention_and_keeps_the_rest(store: StateStore) -> None:
+    for tenant in ("t1", "t2"):
+        await store.append_audit(_entry(100.0, tenant=tenant))
+        await store.append_audit(_entry(300.0, tenant=tenant))
+        assert await store.idempotency_claim(tenant, "old-key", "fp", 100.0) is None
+        assert await store.idempotency_claim(tenant, "new-key", "fp", 300.0) is None
+        await store.mark_send(tenant, "old-fp", "outcome_unknown", 100.0, None)
+        await store.mark_send(tenant, "new-fp", "sent", 300.0, None)
+        await store.reserve_budget(tenant, "2026-01-01", 5, None)
+        await store.reserve_budget(tenant, "2026-03-01", 7, None)
+
+    pruned = await store.prune(200.0, "2026-02-01")
+
+    assert (pruned.audit, pruned.idempotency, pruned.send_marks, pruned.budget_days) == (2, 2, 2, 2)
+    for tenant in ("t1", "t2"):
+        assert [e.at for e in await store.list_audit(tenant)] == [300.0]
+        assert await store.idempotency_get(tenant, "old-key") is None
+        assert await store.idempotency_get(tenant, "new-key") is not None
+        assert await store.recent_send(tenant, "old-fp", 0.0) is None
+        assert await store.recent_send(tenant, "new-fp", 0.0) is not None
+        assert (await store.reserve_budget(tenant, "2026-01-01", 1, None)).used == 1, "forgotten day"
+        assert (await store.reserve_budget(tenant, "2026-03-01", 1, None)).used == 8, "kept day"
+    assert (await store.prune(200.0, "2026-02-01")).total == 2, "only the two days just re-created"

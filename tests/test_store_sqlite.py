@@ -183,3 +183,35 @@ async def test_open_store_picks_the_backend(tmp_path: Path) -> None:
 def test_open_store_refuses_other_urls(url: str) -> None:
     with pytest.raises(ValueError, match="LETEXTO_STATE_URL"):
         open_store(url)
+
+
+async def test_a_version_1_state_file_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A file written before audit attempts existed keeps its entries and gains the column."""
+    from letexto_mcp.store import AuditEntry
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            """
+            CREATE TABLE schema_version (version INTEGER NOT NULL);
+            INSERT INTO schema_version (version) VALUES (1);
+            CREATE TABLE audit (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, at REAL NOT NULL,
+                entry TEXT NOT NULL);
+            """
+        )
+        old = AuditEntry(1.0, "t", "send_sms", 1, 1, 1.0, "token", "submitted", ["m-1"], "ok", None)
+        conn.execute("INSERT INTO audit (tenant, at, entry) VALUES ('t', 1.0, ?)", (old.to_json(),))
+    store = SqliteStore(path)
+    try:
+        opened = AuditEntry(2.0, "t", "send_sms", 1, 1, 1.0, "token", "sending", [], "", None, "a-1")
+        await store.append_audit(opened)
+        await store.settle_audit(AuditEntry(**{**opened.__dict__, "outcome": "submitted"}))
+        assert [(e.at, e.outcome) for e in await store.list_audit("t")] == [
+            (2.0, "submitted"),
+            (1.0, "submitted"),
+        ]
+    finally:
+        await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)

@@ -3,7 +3,8 @@
 No MCP in here: the tool asks the user (elicitation) and passes the answer in as `approval`, and
 hands over the send itself as `perform`, which this guard calls at most once. Each step either
 lets the send through or returns a `SendOutcome` that says why not and what to do next; every
-call appends exactly one audit entry.
+call leaves exactly one audit entry (written as `sending` just before the request leaves, then
+settled with the outcome, so a crash mid-send still leaves a trace).
 
 Order, and why:
 1. an existing idempotency record answers at once (a retry must not need a new approval);
@@ -31,15 +32,16 @@ from typing import Any, Literal, get_args
 
 import anyio
 
-from letexto_mcp.guard.audit import AuditWriter
+from letexto_mcp.guard.audit import AuditWriter, new_attempt_id
 from letexto_mcp.guard.budget import DailyBudget, Reservation
 from letexto_mcp.guard.caps import Caps
 from letexto_mcp.guard.errors import CapRefused, TokenRefused
 from letexto_mcp.guard.fingerprint import request_fingerprint
 from letexto_mcp.guard.plan import SendPlan
 from letexto_mcp.guard.ratelimit import SendRateLimit
+from letexto_mcp.guard.retention import Retention
 from letexto_mcp.guard.tokens import ConfirmationTokens, TokenClaims
-from letexto_mcp.store.base import IdempotencyRecord, SendMark, StateStore
+from letexto_mcp.store.base import AuditEntry, IdempotencyRecord, SendMark, StateStore
 
 logger = logging.getLogger("letexto_mcp.guard")
 
@@ -57,6 +59,11 @@ Status = Literal[
     "failed",
 ]
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
+SENDING_DETAIL = (
+    "the request is leaving for LeTexto and no answer has come back yet; if this entry stays "
+    "'sending', the server stopped before LeTexto answered: the outcome is unknown, check the "
+    "message statuses and the balance before sending again"
+)
 ErrorTypes = tuple[type[BaseException], ...]
 
 TOKEN_SECRET_NAME = "confirmation-tokens"
@@ -100,6 +107,7 @@ class _Trail:
     undo: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     letexto_ids: list[str] = field(default_factory=list)
     interrupted: SendOutcome | None = None  # set when perform() was cancelled mid-send
+    opened: AuditEntry | None = None  # the `sending` entry, written just before perform()
 
     async def rollback(self) -> None:
         while self.undo:
@@ -154,6 +162,7 @@ class SendGuard:
         unknown_errors: ErrorTypes = (),
         secret: bytes | None = None,
         in_flight_stale_after: float = 900.0,
+        retention_days: float | None = None,
     ) -> None:
         if policy not in get_args(Policy):
             raise ValueError(f"LETEXTO_SEND_POLICY must be one of confirm, dry-run, allow; got {policy!r}")
@@ -174,6 +183,7 @@ class SendGuard:
         self._tokens = ConfirmationTokens(store, secret, token_ttl, clock) if secret is not None else None
         self._tokens_lock = anyio.Lock()
         self._audit_writer = AuditWriter(store, redact, clock)
+        self._retention = Retention(store, retention_days, clock)
 
     async def tokens(self) -> ConfirmationTokens:
         """The token issuer, keyed by the server secret kept in the store (created on first use)."""
@@ -225,6 +235,7 @@ class SendGuard:
                     await self._audit(plan, key, trail, "failed", f"stopped before sending: {reason}")
             raise
         await self._audit(plan, key, trail, outcome.status, outcome.message)
+        await self._retention.maybe_prune()
         return outcome
 
     async def _run(
@@ -348,6 +359,8 @@ class SendGuard:
     async def _perform(
         self, plan: SendPlan, fingerprint: str, key: str | None, perform: Perform, trail: _Trail
     ) -> SendOutcome:
+        with anyio.CancelScope(shield=True):  # written whole, or the entry would not be settled
+            await self._audit(plan, key, trail, "sending", SENDING_DETAIL, opening=True)
         try:
             result = await perform()
         except self._unknown_errors as error:
@@ -433,8 +446,17 @@ class SendGuard:
         except Exception:  # the key stays in_flight and the request blocked: fails safe
             logger.exception("could not record the outcome of a send")
 
-    async def _audit(self, plan: SendPlan, key: str | None, trail: _Trail, status: str, detail: str) -> None:
-        await self._audit_writer.write(
+    async def _audit(
+        self,
+        plan: SendPlan,
+        key: str | None,
+        trail: _Trail,
+        status: str,
+        detail: str,
+        *,
+        opening: bool = False,
+    ) -> None:
+        entry = await self._audit_writer.write(
             tenant=plan.tenant,
             tool=plan.tool,
             recipients=len(plan.recipients),
@@ -445,7 +467,11 @@ class SendGuard:
             letexto_ids=trail.letexto_ids,
             detail=detail,
             idempotency_key=key,
+            attempt=new_attempt_id() if opening else None,
+            opened=trail.opened,
         )
+        if opening:
+            trail.opened = entry
 
     # -- outcomes that send nothing -------------------------------------------------------------
 

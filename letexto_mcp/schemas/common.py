@@ -67,7 +67,8 @@ IdempotencyKey = Annotated[
     Field(
         description=(
             "Your own unique id for this send (letters, digits, . _ : -). Repeating a call with the same key "
-            "returns the first result instead of sending again, even after a restart."
+            "returns the first result instead of sending again, even after a restart (keys are kept "
+            "LETEXTO_STATE_RETENTION_DAYS, 90 days by default)."
         ),
         examples=["reminder-2026-11-26-awa"],
     ),

@@ -36,13 +36,16 @@ def register_extras(server: MCPServer) -> None:
         name="send_history",
         title="What was sent",
         description="Every send attempt on a day ('today' or YYYY-MM-DD): tool, outcome, recipients, parts, "
-        "credits, how it was approved, LeTexto ids. From this server's audit log.",
+        "credits, how it was approved, LeTexto ids. From this server's audit log. An outcome of "
+        "'sending' that stays so means the server stopped before LeTexto answered: outcome unknown.",
         mime_type="application/json",
     )
     async def send_history(day: str, ctx: Context) -> str:
         services = services_of(ctx)
         start, end = _day_bounds(day)
-        entries = await services.store.list_audit(tenant_of(ctx), since=start, limit=HISTORY_LIMIT + 1)
+        entries = await services.store.list_audit(
+            tenant_of(ctx), since=start, until=end, limit=HISTORY_LIMIT + 1
+        )
         truncated = len(entries) > HISTORY_LIMIT
         entries = entries[:HISTORY_LIMIT]
         rows = [
@@ -58,7 +61,6 @@ def register_extras(server: MCPServer) -> None:
                 "detail": services.redact(e.detail),
             }
             for e in entries
-            if e.at < end
         ]
         body = {"day": day, "count": len(rows), "truncated": truncated, "entries": rows}
         if truncated:

@@ -146,6 +146,7 @@ async def open_services(
             sends_per_minute=settings.sends_per_minute,
             duplicate_window=float(settings.duplicate_window_seconds),
             token_ttl=float(settings.confirmation_ttl_seconds),
+            retention_days=settings.state_retention_days,
             secret=secret,
             redact=redact_all,
             not_sent_errors=(lx.RequestNotSentError,),

@@ -62,6 +62,20 @@ class BudgetResult:
 
 
 @dataclass(frozen=True)
+class Pruned:
+    """How many old rows one retention pass removed, per kind."""
+
+    audit: int = 0
+    idempotency: int = 0
+    send_marks: int = 0
+    budget_days: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.audit + self.idempotency + self.send_marks + self.budget_days
+
+
+@dataclass(frozen=True)
 class RateResult:
     """Outcome of one sliding-window hit; `retry_after` (seconds) is 0 when allowed."""
 
@@ -73,7 +87,12 @@ class RateResult:
 
 @dataclass
 class AuditEntry:
-    """One send attempt and its outcome. Never holds a key: `detail` is redacted by the writer."""
+    """One send attempt and its outcome. Never holds a key: `detail` is redacted by the writer.
+
+    `attempt` names an attempt that reached the point of sending: its entry is written as `sending`
+    before the request leaves and settled with the outcome after, so a crash in between leaves a
+    `sending` entry rather than nothing.
+    """
 
     at: float
     tenant: str
@@ -86,6 +105,7 @@ class AuditEntry:
     letexto_ids: list[str] = field(default_factory=list)
     detail: str = ""
     idempotency_key: str | None = None
+    attempt: str | None = None
 
     def to_json(self) -> str:
         """Compact JSON, the stored form."""
@@ -192,10 +212,19 @@ class StateStore(Protocol):
         """Append one audit entry."""
         ...
 
+    async def settle_audit(self, entry: AuditEntry) -> None:
+        """Replace the tenant's entry with the same `attempt` (its `sending` entry), or append it."""
+        ...
+
     async def list_audit(
-        self, tenant: str, *, since: float | None = None, limit: int = 100
+        self, tenant: str, *, since: float | None = None, until: float | None = None, limit: int = 100
     ) -> list[AuditEntry]:
-        """The tenant's latest entries at or after `since`, newest first, at most `limit`."""
+        """The tenant's latest entries with `since <= at < until`, newest first, at most `limit`."""
+        ...
+
+    async def prune(self, before: float, before_day: str) -> Pruned:
+        """Forget audit entries, idempotency keys and send marks older than `before` (epoch seconds)
+        and budget days before `before_day` (YYYY-MM-DD), in every tenant: the retention policy."""
         ...
 
     async def save_delivery_report(self, report: DeliveryReport) -> None:

@@ -22,6 +22,7 @@ from letexto_mcp.store.base import (
     BudgetResult,
     DeliveryReport,
     IdempotencyRecord,
+    Pruned,
     RateResult,
     SendMark,
     StoreError,
@@ -173,8 +174,20 @@ class MemoryStore:
             self._check_open()
             self._audit.append(stored)
 
+    async def settle_audit(self, entry: AuditEntry) -> None:
+        stored = AuditEntry.from_json(entry.to_json())
+        async with self._lock:
+            self._check_open()
+            if entry.attempt is not None:
+                for index in range(len(self._audit) - 1, -1, -1):  # newest first: it was just opened
+                    existing = self._audit[index]
+                    if existing.attempt == entry.attempt and existing.tenant == entry.tenant:
+                        self._audit[index] = stored
+                        return
+            self._audit.append(stored)
+
     async def list_audit(
-        self, tenant: str, *, since: float | None = None, limit: int = 100
+        self, tenant: str, *, since: float | None = None, until: float | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         async with self._lock:
             self._check_open()
@@ -183,9 +196,29 @@ class MemoryStore:
             picked = [
                 entry
                 for _, entry in ordered
-                if entry.tenant == tenant and (since is None or entry.at >= since)
+                if entry.tenant == tenant
+                and (since is None or entry.at >= since)
+                and (until is None or entry.at < until)
             ]
             return [AuditEntry.from_json(entry.to_json()) for entry in picked[: max(0, limit)]]
+
+    async def prune(self, before: float, before_day: str) -> Pruned:
+        async with self._lock:
+            self._check_open()
+            kept_audit = [e for e in self._audit if e.at >= before]
+            old_keys = [k for k, r in self._idempotency.items() if r.created_at < before]
+            old_marks = [k for k, m in self._marks.items() if m.at < before]
+            old_days = [k for k in self._budget if k[1] < before_day]
+            pruned = Pruned(len(self._audit) - len(kept_audit), len(old_keys), len(old_marks), len(old_days))
+            self._audit = kept_audit
+            for table, keys in (
+                (self._idempotency, old_keys),
+                (self._marks, old_marks),
+                (self._budget, old_days),
+            ):
+                for key in keys:
+                    del table[key]
+            return pruned
 
     async def save_delivery_report(self, report: DeliveryReport) -> None:
         stored = DeliveryReport(

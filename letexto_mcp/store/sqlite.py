@@ -31,6 +31,7 @@ from letexto_mcp.store.base import (
     BudgetResult,
     DeliveryReport,
     IdempotencyRecord,
+    Pruned,
     RateResult,
     SendMark,
     StoreError,
@@ -39,7 +40,7 @@ from letexto_mcp.store.base import (
     mark_blocks,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: audit.attempt (an entry written before a send, settled after)
 _SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -64,7 +65,8 @@ CREATE TABLE IF NOT EXISTS budget (
 CREATE TABLE IF NOT EXISTS rate_hits (tenant TEXT NOT NULL, at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS rate_hits_tenant_at ON rate_hits (tenant, at);
 CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, at REAL NOT NULL, entry TEXT NOT NULL);
+    id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, at REAL NOT NULL, entry TEXT NOT NULL,
+    attempt TEXT);
 CREATE INDEX IF NOT EXISTS audit_tenant_at ON audit (tenant, at);
 CREATE TABLE IF NOT EXISTS delivery_reports (
     id INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, message_id TEXT NOT NULL,
@@ -80,6 +82,15 @@ def _prepare_file(path: Path) -> None:
     if not path.exists():
         fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(fd)
+
+
+def _upgrade(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a state file written by an older letexto-mcp up to SCHEMA_VERSION, in place."""
+    if version < 2:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
+        if "attempt" not in columns:
+            conn.execute("ALTER TABLE audit ADD COLUMN attempt TEXT")
+    conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
 
 class SqliteStore:
@@ -119,6 +130,9 @@ class SqliteStore:
                     f"the state file {self.path!r} was written by a newer letexto-mcp (schema {version}, "
                     f"this one knows {SCHEMA_VERSION}); upgrade, or point LETEXTO_STATE_URL elsewhere"
                 )
+            elif version < SCHEMA_VERSION:
+                _upgrade(conn, version)
+            conn.execute("CREATE INDEX IF NOT EXISTS audit_attempt ON audit (tenant, attempt)")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -362,25 +376,66 @@ class SqliteStore:
         def op() -> None:
             with self._write() as conn:
                 conn.execute(
-                    "INSERT INTO audit (tenant, at, entry) VALUES (?, ?, ?)",
-                    (entry.tenant, entry.at, payload),
+                    "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
+                    (entry.tenant, entry.at, payload, entry.attempt),
                 )
 
         await self._run(op)
 
+    async def settle_audit(self, entry: AuditEntry) -> None:
+        payload = entry.to_json()
+
+        def op() -> None:
+            with self._write() as conn:
+                updated = 0
+                if entry.attempt is not None:
+                    updated = conn.execute(
+                        "UPDATE audit SET at = ?, entry = ? WHERE tenant = ? AND attempt = ?",
+                        (entry.at, payload, entry.tenant, entry.attempt),
+                    ).rowcount
+                if not updated:
+                    conn.execute(
+                        "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
+                        (entry.tenant, entry.at, payload, entry.attempt),
+                    )
+
+        await self._run(op)
+
     async def list_audit(
-        self, tenant: str, *, since: float | None = None, limit: int = 100
+        self, tenant: str, *, since: float | None = None, until: float | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         def op() -> list[AuditEntry]:
             rows = (
                 self._connection()
                 .execute(
-                    "SELECT entry FROM audit WHERE tenant = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?",
-                    (tenant, since if since is not None else float("-inf"), max(0, limit)),
+                    "SELECT entry FROM audit WHERE tenant = ? AND at >= ? AND at < ? "
+                    "ORDER BY at DESC, id DESC LIMIT ?",
+                    (
+                        tenant,
+                        since if since is not None else float("-inf"),
+                        until if until is not None else float("inf"),
+                        max(0, limit),
+                    ),
                 )
                 .fetchall()
             )
             return [AuditEntry.from_json(row[0]) for row in rows]
+
+        return await self._run(op)
+
+    # -- retention ------------------------------------------------------------------------------
+
+    async def prune(self, before: float, before_day: str) -> Pruned:
+        def op() -> Pruned:
+            with self._write() as conn:
+                return Pruned(
+                    audit=conn.execute("DELETE FROM audit WHERE at < ?", (before,)).rowcount,
+                    idempotency=conn.execute(
+                        "DELETE FROM idempotency WHERE created_at < ?", (before,)
+                    ).rowcount,
+                    send_marks=conn.execute("DELETE FROM send_marks WHERE at < ?", (before,)).rowcount,
+                    budget_days=conn.execute("DELETE FROM budget WHERE day < ?", (before_day,)).rowcount,
+                )
 
         return await self._run(op)
 
