@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 import jsonschema
 import pytest
 
+from letexto_mcp.schemas.files import committed_schema
 from letexto_mcp.schemas.generate import SCHEMA_DIR, drift, rendered_schemas
+from letexto_mcp.tools import all_specs
+from letexto_mcp.tools.registry import ToolSpec, build_tool, derived_tool
 
 
 def test_committed_schema_files_match_the_code() -> None:
@@ -37,3 +41,22 @@ async def test_tools_list_publishes_the_committed_schemas(mcp: Any) -> None:
         committed.pop("$schema"), committed.pop("title")
         published = {k: v for k, v in tool.input_schema.items() if k != "title"}
         assert published == committed
+
+
+@pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.name)
+def test_the_server_publishes_from_the_files_exactly_what_the_models_generate(spec: ToolSpec) -> None:
+    """Start-up reads the committed files instead of generating: they must say the same, key for key."""
+    published, generated = build_tool(spec), derived_tool(spec)
+    assert published.parameters == generated.parameters
+    assert published.output_schema == generated.output_schema
+    assert published.fn_metadata.output_model is spec.output_model
+    assert published.fn_metadata.wrap_output is False
+
+
+def test_a_tool_without_committed_files_generates_its_schemas() -> None:
+    spec = next(s for s in all_specs() if s.name == "get_balance")
+    renamed = dataclasses.replace(spec, name="get_balance_renamed")
+    assert committed_schema(renamed.name, "input") is None
+    tool = build_tool(renamed)
+    assert tool.parameters == derived_tool(spec).parameters
+    assert tool.output_schema == derived_tool(spec).output_schema

@@ -131,9 +131,13 @@ ContactsCsv = Annotated[
 
 
 class ToolInput(BaseModel):
-    """Base of every tool input: unknown extras ignored, empty optional strings read as 'not given'."""
+    """Base of every tool input: unknown extras ignored, empty optional strings read as 'not given'.
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    `defer_build`: validators are built on a model's first use, not at import: a desktop client
+    starts the server at every launch and lists the tools long before it calls one.
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -152,6 +156,6 @@ class ToolInput(BaseModel):
 
 
 class ToolOutput(BaseModel):
-    """Base of every tool output."""
+    """Base of every tool output (validators built on first use, as for inputs)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)

@@ -11,12 +11,11 @@ import argparse
 import json
 import re
 import sys
-from pathlib import Path
 from typing import Any
 
+from letexto_mcp.schemas.files import SCHEMA_DIR
 from letexto_mcp.schemas.jsonschema import DIALECT
 
-SCHEMA_DIR = Path(__file__).parent
 MANIFEST = SCHEMA_DIR.parent.parent / "manifest.json"
 _SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)\.(?:\s|$)")
 
@@ -41,11 +40,11 @@ def rendered_manifest() -> str | None:
 def rendered_schemas() -> dict[str, str]:
     """File name -> file text for every tool, exactly as `tools/list` publishes them."""
     from letexto_mcp.tools import all_specs
-    from letexto_mcp.tools.registry import build_tool
+    from letexto_mcp.tools.registry import derived_tool
 
     files: dict[str, str] = {}
     for spec in all_specs():
-        tool = build_tool(spec)
+        tool = derived_tool(spec)
         for kind, schema in (("input", tool.parameters), ("output", tool.output_schema)):
             document: dict[str, Any] = {"$schema": DIALECT, "title": f"{spec.name} {kind}", **(schema or {})}
             files[f"{spec.name}.{kind}.json"] = json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -19,11 +19,13 @@ from typing import Annotated, Any, Union
 from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
 from letexto_mcp.schemas.common import ToolInput, ToolOutput
+from letexto_mcp.schemas.files import committed_schema
 from letexto_mcp.schemas.jsonschema import tool_input_schema
 from letexto_mcp.tools.services import Services
 
@@ -179,8 +181,8 @@ def approval_from(answer: Any) -> str:
     return "none"
 
 
-def build_tool(spec: ToolSpec) -> Tool:
-    """An MCP `Tool` whose schema is the strict input model and whose body validates with it."""
+def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput]]:
+    """The function the SDK calls: a lenient signature, strict validation inside, approval resolved."""
     resolver = _make_resolver(spec) if spec.approval_question is not None else None
 
     async def run(ctx: Context, approval: Any = None, **raw: Any) -> ToolOutput:
@@ -199,7 +201,41 @@ def build_tool(spec: ToolSpec) -> Tool:
     run.__signature__ = inspect.Signature(params, return_annotation=spec.output_model)  # type: ignore[attr-defined]
     run.__annotations__ = annotations
     run.__name__ = run.__qualname__ = spec.name
+    return run
+
+
+def derived_tool(spec: ToolSpec) -> Tool:
+    """The tool with its schemas generated from the models (what the committed files are made from)."""
     tool = Tool.from_function(
-        run, name=spec.name, title=spec.title, description=spec.description, annotations=spec.annotations
+        _tool_function(spec),
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations,
     )
     return tool.model_copy(update={"parameters": tool_input_schema(spec.input_model)})
+
+
+def build_tool(spec: ToolSpec) -> Tool:
+    """An MCP `Tool` whose schema is the strict input model and whose body validates with it.
+
+    Its schemas come from the committed files (see `schemas.files`: the same schemas, without
+    generating them at start-up); without readable files it falls back to `derived_tool`.
+    """
+    input_schema = committed_schema(spec.name, "input")
+    output_schema = committed_schema(spec.name, "output")
+    if input_schema is None or output_schema is None:
+        return derived_tool(spec)
+    tool = Tool.from_function(
+        _tool_function(spec),
+        name=spec.name,
+        title=spec.title,
+        description=spec.description,
+        annotations=spec.annotations,
+        structured_output=False,  # the output schema is given below, not generated
+    )
+    # FuncMetadata takes a given output_schema as is and validates results against output_model.
+    metadata = FuncMetadata(
+        arg_model=tool.fn_metadata.arg_model, output_model=spec.output_model, output_schema=output_schema
+    )
+    return tool.model_copy(update={"parameters": input_schema, "fn_metadata": metadata})
