@@ -204,15 +204,20 @@ def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput]]:
     return run
 
 
-def derived_tool(spec: ToolSpec) -> Tool:
-    """The tool with its schemas generated from the models (what the committed files are made from)."""
-    tool = Tool.from_function(
+def _sdk_tool(spec: ToolSpec, *, structured_output: bool | None) -> Tool:
+    return Tool.from_function(
         _tool_function(spec),
         name=spec.name,
         title=spec.title,
         description=spec.description,
         annotations=spec.annotations,
+        structured_output=structured_output,
     )
+
+
+def derived_tool(spec: ToolSpec) -> Tool:
+    """The tool with its schemas generated from the models (what the committed files are made from)."""
+    tool = _sdk_tool(spec, structured_output=None)
     return tool.model_copy(update={"parameters": tool_input_schema(spec.input_model)})
 
 
@@ -226,14 +231,7 @@ def build_tool(spec: ToolSpec) -> Tool:
     output_schema = committed_schema(spec.name, "output")
     if input_schema is None or output_schema is None:
         return derived_tool(spec)
-    tool = Tool.from_function(
-        _tool_function(spec),
-        name=spec.name,
-        title=spec.title,
-        description=spec.description,
-        annotations=spec.annotations,
-        structured_output=False,  # the output schema is given below, not generated
-    )
+    tool = _sdk_tool(spec, structured_output=False)  # the output schema is given below, not generated
     # FuncMetadata takes a given output_schema as is and validates results against output_model.
     metadata = FuncMetadata(
         arg_model=tool.fn_metadata.arg_model, output_model=spec.output_model, output_schema=output_schema
