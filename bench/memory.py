@@ -4,8 +4,9 @@ Ours runs as a user runs it, with a key, against the simulator in a separate pro
 (`letexto-mcp sandbox` on a loopback port), so the server's RSS holds only the server: calls
 alternate get_balance and preview_sms. The bare echo server gets the same number of echo calls.
 Growth is measured from the RSS after the first 1,000 calls (caches and pools warm) to the end.
-In sandbox mode the embedded simulator keeps a record of every request it served (that is its
-job: tests read them), so `serve --sandbox` is shown too, as information.
+In sandbox mode the embedded simulator keeps a record of its newest 10,000 requests (that is its
+job: tests read them) and every message it "sent", so `serve --sandbox` grows until its request
+log is full; it is shown too, as information.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def _figures(results: dict[str, dict[str, Any]], total: int) -> list[Figure]:
                 f"ours --sandbox: RSS growth, calls {warm:,} -> {total:,}",
                 sandboxed["growth_mb"],
                 "MB",
-                note="information: the embedded simulator keeps every request it served "
+                note="information: the embedded simulator logs its newest 10,000 requests "
                 f"(idle {sandboxed['idle_mb']:.1f} MB, slope {sandboxed['slope_mb_per_1k']:.3f} MB "
                 "per 1,000 calls)",
                 details=sandboxed,

@@ -24,32 +24,51 @@ from .errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from .models import (
-    APPROVED_SENDER_STATUSES,
-    Balance,
-    CampaignStatus,
-    EmailCampaign,
-    LetextoModel,
-    MessageStatus,
-    PayloadShapeError,
-    Sender,
-    SendResult,
-    SmsCampaign,
-    parse_senders,
-)
 from .redact import redact, redact_url
 from .wire import format_datetime
 
 if TYPE_CHECKING:
     from .client import DEFAULT_BASE_URL, LetextoClient, default_user_agent
+    from .models import (
+        APPROVED_SENDER_STATUSES,
+        Balance,
+        CampaignStatus,
+        EmailCampaign,
+        LetextoModel,
+        MessageStatus,
+        PayloadShapeError,
+        Sender,
+        SendResult,
+        SmsCampaign,
+        parse_senders,
+    )
 
-_FROM_CLIENT = frozenset({"DEFAULT_BASE_URL", "LetextoClient", "default_user_agent"})
+_LAZY = {
+    "client": frozenset({"DEFAULT_BASE_URL", "LetextoClient", "default_user_agent"}),
+    "models": frozenset(
+        {
+            "APPROVED_SENDER_STATUSES",
+            "Balance",
+            "CampaignStatus",
+            "EmailCampaign",
+            "LetextoModel",
+            "MessageStatus",
+            "PayloadShapeError",
+            "Sender",
+            "SendResult",
+            "SmsCampaign",
+            "parse_senders",
+        }
+    ),
+}
 
 
 def __getattr__(name: str) -> Any:
-    """The client (and with it httpx) loads on first use: tools import the errors and models at start-up."""
-    if name in _FROM_CLIENT:
-        return getattr(import_module(f"{__name__}.client"), name)
+    """The client (with httpx) and the response models load on first use, not at start-up: tools
+    import the errors when the server is built, long before LeTexto is called."""
+    for module, names in _LAZY.items():
+        if name in names:
+            return getattr(import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mcp.server.mcpserver import Context
 
-from letexto_mcp.letexto.models import Sender
 from letexto_mcp.schemas.inputs import CreateSenderInput, ListSendersInput
 from letexto_mcp.schemas.outputs import CreateSenderResult, SenderInfo, SendersResult
 from letexto_mcp.tools.annotations import CREATE, READ
@@ -12,6 +13,9 @@ from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
+
+if TYPE_CHECKING:
+    from letexto_mcp.letexto.models import Sender
 
 
 def sender_info(sender: Sender) -> SenderInfo:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from letexto_mcp.letexto import errors as lx
-from letexto_mcp.letexto.models import Sender
 from letexto_mcp.schemas.outputs import (
     CostSummary,
     NonGsmCharacter,
@@ -32,6 +31,9 @@ from letexto_mcp.sms.rewrite import gsm7_rewrite
 from letexto_mcp.sms.segments import count_segments
 from letexto_mcp.sms.templates import placeholders
 from letexto_mcp.tools.services import Services
+
+if TYPE_CHECKING:
+    from letexto_mcp.letexto.models import Sender
 
 logger = logging.getLogger(__name__)
 
