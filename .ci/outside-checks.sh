@@ -8,7 +8,9 @@
 #      0.2.0-alpha (--requirements 2025-11-25 and 2026-07-28, the stateless era), with the committed
 #      baseline .ci/conformance-baseline.yml of fixture-only checks;
 #   3. the MCP Bundle tools: `mcpb validate manifest.json`, `mcpb pack` of the tracked files into a
-#      temp dir, and the unpacked bundle started the way a desktop host starts it (uv + mcp_config).
+#      temp dir, and the unpacked bundle started the way a desktop host starts it (uv + mcp_config);
+#   4. Claude Code itself: the README's `claude mcp add` lines (stdio, HTTP with a Bearer key, SSE)
+#      and `claude mcp list`, which connects to each server (no Anthropic login needed for that).
 #
 # Installs what it needs (Node 22 and the npm tools at the exact versions below, uv from PyPI) under
 # .cache/outside-checks (or $LETEXTO_OUTSIDE_CACHE) and reuses it on the next run. Runs every check,
@@ -23,6 +25,7 @@ INSPECTOR_VERSION=2.12.0           # @modelcontextprotocol/inspector
 CONFORMANCE_VERSION=0.1.16         # @modelcontextprotocol/conformance (2025-11-25 handshake)
 CONFORMANCE_NEXT_VERSION=0.2.0-alpha.12  # the same package, 2026-07-28 requirements
 MCPB_VERSION=2.1.2                 # @anthropic-ai/mcpb
+CLAUDE_CODE_VERSION=2.1.332        # @anthropic-ai/claude-code
 UV_VERSION=0.13.9                  # runs the bundle as a host would (server.type "uv")
 # The npm versions are pinned in .ci/outside/package.json (and package-lock.json for the rest).
 
@@ -144,10 +147,11 @@ if [[ $(cat "$TOOLS/.stamp" 2>/dev/null) != "$STAMP" || ! -d $TOOLS/node_modules
 fi
 installed() { "$NODE" -p "require('$TOOLS/node_modules/$1/package.json').version" 2>/dev/null || echo missing; }
 for pin in "@modelcontextprotocol/inspector=$INSPECTOR_VERSION" "@modelcontextprotocol/conformance=$CONFORMANCE_VERSION" \
-    "conformance-next=$CONFORMANCE_NEXT_VERSION" "@anthropic-ai/mcpb=$MCPB_VERSION"; do
+    "conformance-next=$CONFORMANCE_NEXT_VERSION" "@anthropic-ai/mcpb=$MCPB_VERSION" \
+    "@anthropic-ai/claude-code=$CLAUDE_CODE_VERSION"; do
     [[ $(installed "${pin%=*}") == "${pin#*=}" ]] || die "${pin%=*} is $(installed "${pin%=*}"), expected ${pin#*=}"
 done
-say "inspector $INSPECTOR_VERSION, conformance $CONFORMANCE_VERSION + $CONFORMANCE_NEXT_VERSION, mcpb $MCPB_VERSION"
+say "inspector $INSPECTOR_VERSION, conformance $CONFORMANCE_VERSION + $CONFORMANCE_NEXT_VERSION, mcpb $MCPB_VERSION, claude code $CLAUDE_CODE_VERSION"
 
 UV_DIR=$CACHE/uv-$UV_VERSION
 if [[ $("$UV_DIR/bin/uv" --version 2>/dev/null) != "uv $UV_VERSION"* ]]; then
@@ -168,6 +172,11 @@ wrapper inspector "env HOME='$WORK/home' MCP_INSPECTOR_SECRET_STORE=memory '$NOD
 wrapper conformance "'$NODE' '$TOOLS/node_modules/@modelcontextprotocol/conformance/dist/index.js'"
 wrapper conformance-next "'$NODE' '$TOOLS/node_modules/conformance-next/dist/index.js'"
 wrapper mcpb "'$NODE' '$TOOLS/node_modules/@anthropic-ai/mcpb/dist/cli/cli.js'"
+# Claude Code keeps its configuration under HOME and per project (the working folder): its own of each.
+mkdir -p "$WORK/claude-home" "$WORK/claude-project"
+printf '#!/usr/bin/env bash\ncd %q || exit 1\nexec env HOME=%q DISABLE_AUTOUPDATER=1 %q "$@"\n' \
+    "$WORK/claude-project" "$WORK/claude-home" "$TOOLS/node_modules/.bin/claude" >"$WORK/bin/claude"
+chmod +x "$WORK/bin/claude"
 export PATH="$WORK/bin:$PATH"
 say "== installed in $((SECONDS - STARTED))s"
 
@@ -278,6 +287,21 @@ if [[ -f $WORK/unpacked/manifest.json ]]; then
         env PATH="$UV_DIR/bin:$PATH" inspector --protocol-era legacy --method tools/list --strict --format json \
         --connect-timeout 240000 "${HOST_ENV[@]}" "${BUNDLE[@]}"
 fi
+
+# ---------------------------------------------------------------- 4. Claude Code
+
+say "== Claude Code $CLAUDE_CODE_VERSION (claude mcp add / list, as in the README)"
+# The README's line, with the sandbox so that no real key is needed.
+check "claude/add-stdio" 0 -- claude mcp add letexto --env LETEXTO_SANDBOX=1 \
+    --env LETEXTO_STATE_URL=memory:// -- "$ROOT/.venv/bin/letexto-mcp"
+check "claude/add-http" 0 -- claude mcp add --transport http letexto-http "$AUTH_URL/mcp" \
+    --header "Authorization: Bearer $API_KEY"
+check "claude/add-sse" 0 -- claude mcp add --transport sse letexto-sse "$AUTH_URL/sse" \
+    --header "Authorization: Bearer $API_KEY"
+check "claude/add-wrong-key" 0 -- claude mcp add --transport http wrong-key "$AUTH_URL/mcp" \
+    --header "Authorization: Bearer not-$API_KEY"
+check "claude/mcp-list" 0 claude-mcp-list '{out}' letexto=connected letexto-http=connected \
+    letexto-sse=connected wrong-key=failed -- claude mcp list
 
 # ---------------------------------------------------------------- summary
 

@@ -253,6 +253,26 @@ def cmd_conformance(path: str) -> str:
     )
 
 
+def cmd_claude_mcp_list(path: str, *expectations: str) -> str:
+    """`claude mcp list`: each `name=connected` server is ✔ Connected, each `name=failed` is ✘."""
+    lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    status: dict[str, str] = {}
+    for line in lines:
+        name, _, rest = line.partition(": ")
+        if "✔ Connected" in rest:
+            status[name.strip()] = "connected"
+        elif "✘" in rest:
+            status[name.strip()] = "failed"
+    wrong = []
+    for expectation in expectations:
+        name, _, want = expectation.partition("=")
+        if status.get(name) != want:
+            wrong.append(f"{name} is {status.get(name, 'not listed')}, expected {want}")
+    if wrong:
+        raise CheckFailed("; ".join(wrong))
+    return ", ".join(f"{name} {state}" for name, state in sorted(status.items()))
+
+
 COMMANDS = {
     "free-port": cmd_free_port,
     "wait-http": cmd_wait_http,
@@ -264,6 +284,7 @@ COMMANDS = {
     "bundle-launch": cmd_bundle_launch,
     "contains": cmd_contains,
     "conformance": cmd_conformance,
+    "claude-mcp-list": cmd_claude_mcp_list,
 }
 
 
