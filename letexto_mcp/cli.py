@@ -107,10 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as error:
             return _fail(str(error))
     from letexto_mcp.server.app import build_server
+    from letexto_mcp.server.stdio_exit import run_stdio
 
-    server = build_server(settings)
-    server.run()
-    return 0
+    return run_stdio(build_server(settings))
 
 
 def _serve_http(settings: Settings, host: str, port: int) -> int:

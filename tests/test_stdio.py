@@ -123,3 +123,45 @@ async def test_stdio_every_tool_once(tmp_path: Any) -> None:
             client, "get_campaign_status", {"campaign_id": email["campaign_id"], "channel": "email"}
         )
         assert status["channel"] == "email"
+
+
+def test_a_client_that_quits_mid_answer_ends_the_server_quietly(tmp_path: Any) -> None:
+    """The client closes its end of stdout, then the server has an answer to write: exit 0, no traceback."""
+    import json
+    import subprocess
+
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "letexto_mcp", "serve", "--sandbox"],
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LETEXTO_STATE_URL": "memory://"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert server.stdin is not None and server.stdout is not None and server.stderr is not None
+    try:
+        server.stdin.write((json.dumps(initialize) + "\n").encode())
+        server.stdin.flush()
+        assert json.loads(server.stdout.readline())["id"] == 1
+        server.stdout.close()  # the client quits: nobody reads the answers any more
+        server.stdin.write(
+            b'{"jsonrpc": "2.0", "method": "notifications/initialized"}\n'
+            b'{"jsonrpc": "2.0", "id": 2, "method": "tools/list"}\n'
+        )
+        server.stdin.close()  # and goes: the server still has the tools/list answer to write
+        stderr = server.stderr.read().decode()  # until the server exits
+        assert server.wait(30) == 0, stderr
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(5)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
