@@ -32,3 +32,17 @@ async def ok(
 def sent_to(simulator: Any) -> list[str]:
     """Every number the simulator recorded a single SMS for."""
     return [m.to for m in simulator.state.messages]
+
+
+def initialize_request(protocol: str = "2025-11-25") -> dict[str, Any]:
+    """A raw JSON-RPC `initialize` (id 1), for tests that speak the wire without the SDK's client."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": protocol,
+            "capabilities": {},
+            "clientInfo": {"name": "raw-test", "version": "0"},
+        },
+    }

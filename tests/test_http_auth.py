@@ -16,21 +16,12 @@ from letexto_mcp.server.auth import ApiKeys, bind_refusal
 from letexto_mcp.server.http import build_http_app
 from tests.conftest import sandbox_settings
 from tests.http_helpers import KEY_A, KEY_B, headers_for, mcp_client, serving, sse_mcp_client
-from tests.mcp_helpers import call, ok
+from tests.mcp_helpers import call, initialize_request, ok
 
 pytestmark = pytest.mark.anyio
 
 AWA = {"to": "07 07 12 34 56", "content": "Bonjour Awa, la réunion est à 15h."}
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw-test", "version": "0"},
-    },
-}
+INITIALIZE = initialize_request()
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 

@@ -20,17 +20,13 @@ from letexto_mcp.server.closing_sessions import DROPPED_MESSAGE
 from letexto_mcp.server.http import build_http_app
 from tests.conftest import sandbox_settings
 from tests.http_helpers import KEY_A, headers_for, mcp_client, serving
+from tests.mcp_helpers import initialize_request
 
 pytestmark = pytest.mark.anyio
 
 RACE_HEADER = "x-test-race-delete"
 PROTOCOL = "2025-06-18"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
+INITIALIZE = initialize_request(PROTOCOL)
 
 
 class DeleteDuringNotification:

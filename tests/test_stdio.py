@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.mcp_helpers import ok
+from tests.mcp_helpers import initialize_request, ok
 
 pytestmark = pytest.mark.anyio
 
@@ -130,16 +130,6 @@ def test_a_client_that_quits_mid_answer_ends_the_server_quietly(tmp_path: Any) -
     import json
     import subprocess
 
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
     server = subprocess.Popen(
         [sys.executable, "-m", "letexto_mcp", "serve", "--sandbox"],
         env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "LETEXTO_STATE_URL": "memory://"},
@@ -149,7 +139,7 @@ def test_a_client_that_quits_mid_answer_ends_the_server_quietly(tmp_path: Any) -
     )
     assert server.stdin is not None and server.stdout is not None and server.stderr is not None
     try:
-        server.stdin.write((json.dumps(initialize) + "\n").encode())
+        server.stdin.write((json.dumps(initialize_request()) + "\n").encode())
         server.stdin.flush()
         assert json.loads(server.stdout.readline())["id"] == 1
         server.stdout.close()  # the client quits: nobody reads the answers any more
