@@ -10,8 +10,9 @@ from letexto_mcp.tools.annotations import READ
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.services import Services
-from letexto_mcp.tools.sms_plan import LOW_BALANCE
 from letexto_mcp.tools.tenancy import tenant_of
+
+LOW_BALANCE = 50.0  # credits under which get_balance says `low`
 
 
 async def get_balance(services: Services, args: GetBalanceInput, ctx: Context) -> BalanceResult:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.guard.pipeline import SendPlan
+from letexto_mcp.lazy import lazy_module
 from letexto_mcp.schemas.inputs import CreateEmailCampaignInput, CreateSmsCampaignInput
 from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendResult
 from letexto_mcp.sms.templates import vendor_template
@@ -17,12 +18,16 @@ from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
 from letexto_mcp.tools.services import Services
-from letexto_mcp.tools.sms_plan import SmsPlan, approval_question, build_preview, check_account, plan_sms
 from letexto_mcp.tools.tenancy import tenant_of
+
+if TYPE_CHECKING:
+    from letexto_mcp.tools.sms_plan import SmsPlan
+
+sms_plan = lazy_module("letexto_mcp.tools.sms_plan")  # loads with the first call (see messages.py)
 
 
 def _campaign_plan(services: Services, args: CreateSmsCampaignInput) -> SmsPlan:
-    return plan_sms(
+    return sms_plan.plan_sms(
         services,
         content=args.content,
         contacts=args.contacts,
@@ -35,7 +40,7 @@ async def sms_campaign_question(services: Services, args: CreateSmsCampaignInput
     plan = _campaign_plan(services, args)
     if plan.blockers:
         return None
-    question = approval_question(plan, scheduled_for=args.send_at)
+    question = sms_plan.approval_question(plan, scheduled_for=args.send_at)
     return f"Campaign «{args.label}»: {question}"
 
 
@@ -46,8 +51,8 @@ async def create_sms_campaign(
     sent_at = parse_send_at(args.send_at)
     plan = _campaign_plan(services, args)
     input_blockers(plan)
-    account = await check_account(services, tenant, plan.sender)
-    preview = build_preview(plan, account)
+    account = await sms_plan.check_account(services, tenant, plan.sender)
+    preview = sms_plan.build_preview(plan, account)
     wire_contacts = [{"numero": c.phone, **c.fields} for c in plan.contacts]
     wire_content = vendor_template(args.content)
     request: dict[str, Any] = {

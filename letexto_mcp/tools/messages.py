@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
+from letexto_mcp.lazy import lazy_module
 from letexto_mcp.schemas.inputs import PreviewSmsInput, SendSmsInput
 from letexto_mcp.schemas.outputs import PreviewResult, SendResult
 from letexto_mcp.tools.annotations import READ, SEND
@@ -14,8 +15,13 @@ from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
 from letexto_mcp.tools.services import Services
-from letexto_mcp.tools.sms_plan import SmsPlan, approval_question, build_preview, check_account, plan_sms
 from letexto_mcp.tools.tenancy import tenant_of
+
+if TYPE_CHECKING:
+    from letexto_mcp.tools.sms_plan import SmsPlan
+
+# Planning a message (phone numbers, parts, contacts) loads with the first call, not at start-up.
+sms_plan = lazy_module("letexto_mcp.tools.sms_plan")
 
 
 def input_blockers(plan: SmsPlan) -> None:
@@ -25,7 +31,7 @@ def input_blockers(plan: SmsPlan) -> None:
 
 
 async def preview_sms(services: Services, args: PreviewSmsInput, ctx: Context) -> PreviewResult:
-    plan = plan_sms(
+    plan = sms_plan.plan_sms(
         services,
         content=args.content,
         to=args.to,
@@ -33,19 +39,19 @@ async def preview_sms(services: Services, args: PreviewSmsInput, ctx: Context) -
         contacts_csv=args.contacts_csv,
         sender=args.sender,
     )
-    account = await check_account(services, tenant_of(ctx), plan.sender)
-    return build_preview(plan, account)
+    account = await sms_plan.check_account(services, tenant_of(ctx), plan.sender)
+    return sms_plan.build_preview(plan, account)
 
 
 def _send_sms_plan(services: Services, args: SendSmsInput) -> SmsPlan:
-    return plan_sms(services, content=args.content, to=args.to, sender=args.sender)
+    return sms_plan.plan_sms(services, content=args.content, to=args.to, sender=args.sender)
 
 
 async def send_sms_question(services: Services, args: SendSmsInput) -> str | None:
     plan = _send_sms_plan(services, args)
     if plan.blockers:
         return None
-    return approval_question(plan, scheduled_for=args.send_at)
+    return sms_plan.approval_question(plan, scheduled_for=args.send_at)
 
 
 async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approval: str) -> SendResult:
@@ -53,8 +59,8 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
     send_at = parse_send_at(args.send_at)
     plan = _send_sms_plan(services, args)
     input_blockers(plan)
-    account = await check_account(services, tenant, plan.sender)
-    preview = build_preview(plan, account)
+    account = await sms_plan.check_account(services, tenant, plan.sender)
+    preview = sms_plan.build_preview(plan, account)
     phone = plan.phones[0]
     request: dict[str, Any] = {
         "to": phone,

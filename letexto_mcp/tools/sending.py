@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from letexto_mcp.guard.pipeline import SendOutcome, SendPlan
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, SendResult
 from letexto_mcp.tools.services import Services
-from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
+
+if TYPE_CHECKING:
+    from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
 
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
 

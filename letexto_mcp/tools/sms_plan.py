@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 SHOWN_RECIPIENTS = 5
 SHOWN_REJECTED = 50
 SHOWN_CULPRITS = 50
-LOW_BALANCE = 50.0
 PHONE_FIELDS = frozenset({"numero", "phone"})
 
 
