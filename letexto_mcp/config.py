@@ -115,6 +115,20 @@ class Settings(BaseSettings):
         validation_alias="LETEXTO_MCP_RATE_LIMIT",
         description="HTTP requests per minute per client key (0: no limit); over it gets 429.",
     )
+    session_idle_seconds: int = Field(
+        default=600,
+        ge=1,
+        le=86_400,
+        validation_alias="LETEXTO_MCP_SESSION_IDLE_SECONDS",
+        description="A 2025-era HTTP session idle this long is closed (automations such as n8n open "
+        "one per run and never close it).",
+    )
+    max_sessions: int = Field(
+        default=10_000,
+        ge=1,
+        validation_alias="LETEXTO_MCP_MAX_SESSIONS",
+        description="2025-era HTTP sessions open at once; one more gets 503 until some close.",
+    )
     state_secret: SecretStr | None = Field(
         default=None,
         validation_alias="LETEXTO_MCP_STATE_SECRET",

@@ -152,6 +152,8 @@ def build_http_app(
         streamable_http_path=MCP_PATH,
         transport_security=security,
         max_request_body_size=settings.max_body_bytes,
+        session_idle_timeout=float(settings.session_idle_seconds),
+        max_sessions=settings.max_sessions,
         host=host,
     )
     sse_app = server.sse_app(
