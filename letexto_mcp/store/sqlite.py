@@ -93,6 +93,13 @@ def _upgrade(conn: sqlite3.Connection, version: int) -> None:
     conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
 
+def _insert_audit(conn: sqlite3.Connection, entry: AuditEntry, payload: str) -> None:
+    conn.execute(
+        "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
+        (entry.tenant, entry.at, payload, entry.attempt),
+    )
+
+
 class SqliteStore:
     """A `StateStore` in one SQLite file; safe to share between processes."""
 
@@ -375,10 +382,7 @@ class SqliteStore:
 
         def op() -> None:
             with self._write() as conn:
-                conn.execute(
-                    "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
-                    (entry.tenant, entry.at, payload, entry.attempt),
-                )
+                _insert_audit(conn, entry, payload)
 
         await self._run(op)
 
@@ -394,10 +398,7 @@ class SqliteStore:
                         (entry.at, payload, entry.tenant, entry.attempt),
                     ).rowcount
                 if not updated:
-                    conn.execute(
-                        "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
-                        (entry.tenant, entry.at, payload, entry.attempt),
-                    )
+                    _insert_audit(conn, entry, payload)
 
         await self._run(op)
 
