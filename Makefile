@@ -41,7 +41,7 @@ check-outside: $(STAMP)
 	bash .ci/outside-checks.sh
 
 schemas: $(STAMP)
-	$(BIN)/python -m letexto_mcp.schemas.generate
+	$(BIN)/python -m letexto_mcp.tools.generate_schemas
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

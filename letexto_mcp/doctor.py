@@ -15,7 +15,7 @@ def _line(label: str, value: object) -> None:
 
 
 async def _check(settings: Settings) -> int:
-    from letexto_mcp.server.services import open_services
+    from letexto_mcp.services import open_services
 
     problems: list[str] = []
     async with open_services(settings) as services:

@@ -13,9 +13,23 @@ from typing import Any
 import anyio
 import pytest
 
-from letexto_mcp.guard import Caps, SendGuard, SendOutcome, SendPlan, request_fingerprint, utc_day
-from letexto_mcp.guard.pipeline import Approval, Policy
-from letexto_mcp.store import MemoryStore, SqliteStore, StateStore, StoreError
+from letexto_mcp.guard import (
+    NO_DIALOG,
+    ApprovalRequest,
+    Approved,
+    Approver,
+    Caps,
+    Declined,
+    SendGuard,
+    SendOutcome,
+    SendPlan,
+    approval_fingerprint,
+    utc_day,
+)
+from letexto_mcp.guard.approval import ApprovalAnswer
+from letexto_mcp.guard.pipeline import Policy
+from letexto_mcp.states import ApprovalPath, SendFailure
+from letexto_mcp.store import MemoryStore, SqliteStore, StateStore
 
 pytestmark = pytest.mark.anyio
 
@@ -37,6 +51,28 @@ class NotSent(Exception):
 
 class Unknown(Exception):
     """Stands for the client's 'may have left' errors (read timeout, connection lost)."""
+
+
+def classify(error: BaseException) -> SendFailure:
+    """The injected classifier: only `NotSent` proves nothing left (like the LeTexto one for its errors)."""
+    return SendFailure.NOT_SENT if isinstance(error, NotSent) else SendFailure.UNKNOWN
+
+
+class Person:
+    """The injected approver: a person who answers the client's dialog, and how often they were asked."""
+
+    def __init__(self, answer: str = "accept") -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def can_ask(self) -> bool:
+        return True
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalAnswer:
+        self.asked.append(request.fingerprint)
+        if self.answer == "accept":
+            return Approved(ApprovalPath.DIALOG)
+        return Declined(cancelled=self.answer == "cancel")
 
 
 class Sender:
@@ -80,8 +116,7 @@ def make_guard(store: StateStore, clock: Clock, policy: Policy = "confirm", **ov
         "sends_per_minute": 100,
         "duplicate_window": 600.0,
         "token_ttl": 600.0,
-        "not_sent_errors": (NotSent,),
-        "unknown_errors": (Unknown,),
+        "classify_failure": classify,
     }
     options.update(overrides)
     return SendGuard(store=store, policy=policy, clock=clock, redact=redact, **options)
@@ -113,19 +148,21 @@ async def run(
     send: Sender,
     plan: SendPlan | None = None,
     *,
-    approval: Approval = "none",
+    approver: Approver = NO_DIALOG,
     token: str | None = None,
     key: str | None = None,
     allow_duplicate: bool = False,
 ) -> SendOutcome:
-    return await guard.run(
+    answer = await guard.run(
         plan or make_plan(),
-        approval=approval,
+        approver=approver,
         confirmation_token=token,
         idempotency_key=key,
         allow_duplicate=allow_duplicate,
         perform=send,
     )
+    assert isinstance(answer, SendOutcome)
+    return answer
 
 
 async def used_parts(store: StateStore, clock: Clock, tenant: str = "acme") -> int:
@@ -149,17 +186,18 @@ async def test_confirm_without_approval_returns_a_preview_and_a_token(
 
 
 async def test_the_token_from_the_preview_sends_once(store: StateStore, clock: Clock) -> None:
-    guard, send = make_guard(store, clock), Sender()
+    guard, send = make_guard(store, clock, duplicate_window=60.0), Sender()
     token = (await run(guard, send)).confirmation_token
-    outcome = await run(guard, send, approval="token", token=token)
+    outcome = await run(guard, send, token=token)
     assert outcome.status == "submitted"
     assert outcome.result == send.result
     assert "msg-1" in outcome.message
     assert send.calls == [1]
     assert await used_parts(store, clock) == 1
-    # Replayed: the duplicate window catches it first; forced past it, the spent token does.
-    assert (await run(guard, send, approval="token", token=token)).status == "duplicate"
-    replay = await run(guard, send, approval="token", token=token, allow_duplicate=True)
+    # Replayed: the duplicate window catches it first; past the window, the spent token does.
+    assert (await run(guard, send, token=token)).status == "duplicate"
+    clock.now += 61
+    replay = await run(guard, send, token=token)
     assert replay.status == "refused"
     assert replay.reason == "already_used"
     assert replay.refusal == {"cap": "confirmation_token", "figure": None, "limit": None, "setting": None}
@@ -167,33 +205,44 @@ async def test_the_token_from_the_preview_sends_once(store: StateStore, clock: C
     assert await used_parts(store, clock) == 1, "the refused replay was refunded"
 
 
-async def test_a_token_given_with_approval_none_is_still_checked(store: StateStore, clock: Clock) -> None:
+async def test_a_token_cannot_be_replayed_with_allow_duplicate(store: StateStore, clock: Clock) -> None:
+    """allow_duplicate is part of what was approved: adding it to an approved call needs a new approval."""
     guard, send = make_guard(store, clock), Sender()
     token = (await run(guard, send)).confirmation_token
-    assert (await run(guard, send, approval="none", token=token)).status == "submitted"
+    forced = await run(guard, send, token=token, allow_duplicate=True)
+    assert forced.status == "refused" and forced.reason == "request_changed"
+    assert send.calls == []
+    assert (await run(guard, send, token=token)).status == "submitted", "the approved request still goes"
     assert send.calls == [1]
 
 
-async def test_approval_token_without_a_token_gets_a_preview(store: StateStore, clock: Clock) -> None:
+async def test_a_blank_token_gets_a_preview(store: StateStore, clock: Clock) -> None:
     guard, send = make_guard(store, clock), Sender()
-    outcome = await run(guard, send, approval="token", token="  ")
+    outcome = await run(guard, send, token="  ")
     assert outcome.status == "confirmation_required" and outcome.confirmation_token
     assert send.calls == []
 
 
-async def test_a_broken_store_stops_the_send_before_it_leaves(tmp_path: Path, clock: Clock) -> None:
+async def test_a_broken_store_refuses_the_send_before_it_leaves(tmp_path: Path, clock: Clock) -> None:
     store = SqliteStore(tmp_path / "state.db")
     guard, send = make_guard(store, clock, "allow"), Sender()
     await store.close()
-    with pytest.raises(StoreError, match="closed"):
-        await run(guard, send, key="k")
+    outcome = await run(guard, send, key="k")
+    assert outcome.status == "refused"
+    assert outcome.message.startswith("state store unavailable: nothing was sent")
+    assert outcome.refusal == {
+        "cap": "state_store",
+        "figure": None,
+        "limit": None,
+        "setting": "LETEXTO_STATE_URL",
+    }
     assert send.calls == []
 
 
 async def test_a_token_for_a_changed_request_sends_nothing(store: StateStore, clock: Clock) -> None:
     guard, send = make_guard(store, clock), Sender()
     token = (await run(guard, send)).confirmation_token
-    outcome = await run(guard, send, make_plan(content="Votre code: 4822"), approval="token", token=token)
+    outcome = await run(guard, send, make_plan(content="Votre code: 4822"), token=token)
     assert outcome.status == "refused"
     assert "the request changed since the preview: re-run it without confirmation_token" in outcome.message
     assert send.calls == []
@@ -207,25 +256,25 @@ async def test_expired_forged_and_foreign_tokens_send_nothing(store: StateStore,
     forged = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
     reasons = []
     for candidate in (forged, foreign, "garbage"):
-        outcome = await run(guard, send, approval="token", token=candidate)
+        outcome = await run(guard, send, token=candidate)
         assert outcome.status == "refused" and outcome.reason is not None
         reasons.append(outcome.reason)
     clock.now += 601
-    expired = await run(guard, send, approval="token", token=token)
+    expired = await run(guard, send, token=token)
     assert expired.status == "refused" and expired.reason is not None
     reasons.append(expired.reason)
     assert reasons == ["forged", "wrong_tenant", "malformed", "expired"]
     assert send.calls == []
 
 
-async def test_elicited_accept_sends_and_decline_or_cancel_do_not(store: StateStore, clock: Clock) -> None:
+async def test_a_dialog_accept_sends_and_decline_or_cancel_do_not(store: StateStore, clock: Clock) -> None:
     guard, send = make_guard(store, clock), Sender()
-    for answer in ("elicited-decline", "elicited-cancel"):
-        outcome = await run(guard, send, approval=answer)
+    for answer in ("decline", "cancel"):
+        outcome = await run(guard, send, approver=Person(answer))
         assert outcome.status == "declined"
         assert "nothing was sent" in outcome.message
     assert send.calls == []
-    assert (await run(guard, send, approval="elicited-accept")).status == "submitted"
+    assert (await run(guard, send, approver=Person("accept"))).status == "submitted"
     assert send.calls == [1]
 
 
@@ -235,7 +284,7 @@ async def test_tokens_survive_a_restart_with_sqlite(tmp_path: Path, clock: Clock
     await first.close()
     second = SqliteStore(tmp_path / "state.db")
     send = Sender()
-    assert (await run(make_guard(second, clock), send, approval="token", token=token)).status == "submitted"
+    assert (await run(make_guard(second, clock), send, token=token)).status == "submitted"
     assert send.calls == [1]
     await second.close()
 
@@ -250,22 +299,20 @@ async def test_allow_sends_without_asking(store: StateStore, clock: Clock) -> No
     assert send.calls == [1]
 
 
-async def test_allow_still_respects_a_decline(store: StateStore, clock: Clock) -> None:
-    send = Sender()
-    assert (
-        await run(make_guard(store, clock, "allow"), send, approval="elicited-decline")
-    ).status == "declined"
-    assert send.calls == []
+async def test_allow_never_asks_a_person(store: StateStore, clock: Clock) -> None:
+    send, person = Sender(), Person("decline")
+    assert (await run(make_guard(store, clock, "allow"), send, approver=person)).status == "submitted"
+    assert person.asked == [] and send.calls == [1]
 
 
-@pytest.mark.parametrize("approval", ["none", "elicited-accept", "token"])
-async def test_dry_run_never_performs(store: StateStore, clock: Clock, approval: Approval) -> None:
-    guard, send = make_guard(store, clock, "dry-run"), Sender()
-    outcome = await run(guard, send, approval=approval, token="whatever", key="k-1")
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+async def test_dry_run_never_performs(store: StateStore, clock: Clock, answer: str) -> None:
+    guard, send, person = make_guard(store, clock, "dry-run"), Sender(), Person(answer)
+    outcome = await run(guard, send, approver=person, token="whatever", key="k-1")
     assert outcome.status == "dry_run"
     assert outcome.preview == make_plan().preview
     assert outcome.confirmation_token is None
-    assert send.calls == []
+    assert send.calls == [] and person.asked == []
     assert await store.idempotency_get("acme", "k-1") is None
     assert await used_parts(store, clock) == 0
 
@@ -273,9 +320,7 @@ async def test_dry_run_never_performs(store: StateStore, clock: Clock, approval:
 @pytest.mark.parametrize("policy", ["confirm", "dry-run", "allow"])
 async def test_caps_apply_under_every_policy(store: StateStore, clock: Clock, policy: Policy) -> None:
     send = Sender()
-    outcome = await run(
-        make_guard(store, clock, policy), send, make_plan(parts=6), approval="elicited-accept"
-    )
+    outcome = await run(make_guard(store, clock, policy), send, make_plan(parts=6), approver=Person("accept"))
     assert outcome.status == "refused"
     assert outcome.refusal == {
         "cap": "max_parts_per_message",
@@ -304,8 +349,8 @@ async def test_a_repeated_idempotency_key_returns_the_first_result(store: StateS
 
 async def test_a_repeated_key_needs_no_new_approval(store: StateStore, clock: Clock) -> None:
     guard, send = make_guard(store, clock), Sender()
-    await run(guard, send, approval="elicited-accept", key="k")
-    again = await run(guard, send, approval="none", key="k")
+    await run(guard, send, approver=Person("accept"), key="k")
+    again = await run(guard, send, key="k")
     assert again.status == "duplicate" and again.confirmation_token is None
     assert send.calls == [1]
 
@@ -362,7 +407,7 @@ async def test_twenty_concurrent_identical_calls_without_a_key_send_once(
 
 async def test_a_stale_in_flight_key_reads_as_outcome_unknown(store: StateStore, clock: Clock) -> None:
     guard, send = make_guard(store, clock, "allow", in_flight_stale_after=300.0), Sender()
-    fingerprint = request_fingerprint("send_sms", make_plan().request)
+    fingerprint = approval_fingerprint(make_plan(), "k", False)
     await store.idempotency_claim("acme", "k", fingerprint, clock())
     clock.now += 10
     assert (await run(guard, send, key="k")).status == "duplicate"
@@ -431,16 +476,36 @@ async def test_not_sent_errors_release_the_key_and_refund(store: StateStore, clo
     assert await used_parts(store, clock) == 3
 
 
-async def test_any_other_error_is_a_failure_that_releases_everything(store: StateStore, clock: Clock) -> None:
+async def test_an_error_nobody_classified_is_an_unknown_outcome_that_keeps_everything(
+    store: StateStore, clock: Clock
+) -> None:
+    """Fail closed: an unexpected exception may hide a message that left, so nothing is released."""
     guard, send = (
         make_guard(store, clock, "allow"),
         Sender(error=RuntimeError("LeTexto said: sender unknown")),
     )
-    outcome = await run(guard, send)
-    assert outcome.status == "failed" and "sender unknown" in outcome.message
-    assert await used_parts(store, clock) == 0
+    outcome = await run(guard, send, key="k")
+    assert outcome.status == "outcome_unknown" and "sender unknown" in outcome.message
+    assert await used_parts(store, clock) == 1, "the parts stay spent"
     send.error = None
-    assert (await run(guard, send)).status == "submitted", "no duplicate mark was left behind"
+    assert (await run(guard, send)).status == "duplicate", "the same send is blocked"
+    assert (await run(guard, send, key="k")).status == "outcome_unknown", "the key remembers"
+    assert send.calls == [1]
+
+
+async def test_without_a_classifier_every_error_is_unknown(store: StateStore, clock: Clock) -> None:
+    guard = SendGuard(
+        store=store,
+        policy="allow",
+        caps=Caps(max_recipients=100, max_parts_per_message=5),
+        budget_limit=None,
+        sends_per_minute=100,
+        duplicate_window=600.0,
+        token_ttl=600.0,
+        clock=clock,
+    )
+    send = Sender(error=NotSent("connection refused"))
+    assert (await run(guard, send)).status == "outcome_unknown"
 
 
 async def test_cancellation_during_the_send_is_recorded_as_outcome_unknown(
@@ -457,14 +522,7 @@ async def test_cancellation_during_the_send_is_recorded_as_outcome_unknown(
         raise AssertionError("unreachable")
 
     async def cancelled_send() -> None:
-        await guard.run(
-            make_plan(),
-            approval="none",
-            confirmation_token=None,
-            idempotency_key="k",
-            allow_duplicate=False,
-            perform=hangs,
-        )
+        await guard.run(make_plan(), idempotency_key="k", perform=hangs)
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(cancelled_send)
@@ -491,21 +549,35 @@ async def test_scheduled_results_say_scheduled(store: StateStore, clock: Clock) 
 
 
 async def test_budget_refusal_after_approval_keeps_the_token(store: StateStore, clock: Clock) -> None:
-    tight = make_guard(store, clock, budget_limit=2, secret=b"s" * 32)
+    roomy = make_guard(store, clock, budget_limit=3, secret=b"s" * 32)
     send = Sender()
     plan = make_plan(to=("2250707123456", "2250505123456", "2250101123456"))
-    token = (await run(tight, send, plan)).confirmation_token
-    refused = await run(tight, send, plan, approval="token", token=token, key="k")
+    token = (await run(roomy, send, plan, key="k")).confirmation_token
+    assert await store.reserve_budget("acme", utc_day(clock()), 1, None)  # another send spends a part
+    refused = await run(roomy, send, plan, token=token, key="k")
     assert refused.status == "refused"
     assert refused.refusal == {
         "cap": "daily_budget_parts",
         "figure": 3,
-        "limit": 2,
+        "limit": 3,
         "setting": "LETEXTO_DAILY_BUDGET_PARTS",
     }
-    assert await store.idempotency_get("acme", "k") is None, "the key was released"
-    roomy = make_guard(store, clock, budget_limit=3, secret=b"s" * 32)
-    assert (await run(roomy, send, plan, approval="token", token=token, key="k")).status == "submitted"
+    assert await store.idempotency_get("acme", "k") is None, "the key was not taken"
+    raised = make_guard(store, clock, budget_limit=4, secret=b"s" * 32)
+    assert (await run(raised, send, plan, token=token, key="k")).status == "submitted"
+    assert send.calls == [1]
+
+
+async def test_a_person_is_never_asked_to_approve_what_would_be_refused(
+    store: StateStore, clock: Clock
+) -> None:
+    guard, send, person = make_guard(store, clock, budget_limit=2), Sender(), Person("accept")
+    over_budget = make_plan(to=("2250707123456", "2250505123456", "2250101123456"))
+    assert (await run(guard, send, over_budget, approver=person)).status == "refused"
+    assert (await run(guard, send, make_plan(parts=6), approver=person)).status == "refused"
+    assert (await run(guard, send, approver=person)).status == "submitted"
+    assert (await run(guard, send, approver=person)).status == "duplicate"
+    assert len(person.asked) == 1, "asked once: for the one send that could go"
     assert send.calls == [1]
 
 
@@ -542,11 +614,11 @@ async def test_every_path_appends_exactly_one_redacted_audit_entry(store: StateS
 
     await step("preview", run(confirm, ok, make_plan(content="1")))
     token = paths[-1][1].confirmation_token
-    await step("token", run(confirm, ok, make_plan(content="1"), approval="token", token=token))
-    await step("declined", run(confirm, ok, make_plan(content="2"), approval="elicited-decline"))
+    await step("token", run(confirm, ok, make_plan(content="1"), token=token))
+    await step("declined", run(confirm, ok, make_plan(content="2"), approver=Person("decline")))
     await step(
-        "elicited",
-        run(confirm, ok, make_plan(content="3"), approval="elicited-accept", key=f"key-{FAKE_KEY}"),
+        "dialog",
+        run(confirm, ok, make_plan(content="3"), approver=Person("accept"), key=f"key-{FAKE_KEY}"),
     )
     await step("dry-run", run(dry, ok, make_plan(content="4")))
     await step("cap", run(allow, ok, make_plan(content="5", parts=9)))
@@ -557,8 +629,8 @@ async def test_every_path_appends_exactly_one_redacted_audit_entry(store: StateS
     assert [(e.approval, e.outcome) for e in entries] == [
         ("none", "confirmation_required"),
         ("token", "submitted"),
-        ("elicited", "declined"),
-        ("elicited", "submitted"),
+        ("none", "declined"),
+        ("dialog", "submitted"),
         ("dry-run", "dry_run"),
         ("policy-allow", "refused"),
         ("policy-allow", "failed"),
@@ -597,7 +669,7 @@ async def test_a_send_orphaned_by_a_restart_is_reported_unknown_not_in_progress(
 ) -> None:
     """A key left in flight by a process that died: the restarted guard says 'unknown' and sends nothing."""
     plan = make_plan()
-    fingerprint = request_fingerprint(plan.tool, plan.request)
+    fingerprint = approval_fingerprint(plan, "k-orphan", False)
     assert await store.idempotency_claim("acme", "k-orphan", fingerprint, clock()) is None
     clock.now += 5  # the process dies; a new one starts
     restarted = make_guard(store, clock, policy="allow")
@@ -620,15 +692,8 @@ async def test_a_send_is_in_the_audit_as_sending_while_it_is_on_the_wire(
         return {"status": "submitted", "letexto_ids": ["msg-9"]}
 
     guard = make_guard(store, clock, "allow")
-    outcome = await guard.run(
-        make_plan(),
-        approval="none",
-        confirmation_token=None,
-        idempotency_key="k-wire",
-        allow_duplicate=False,
-        perform=perform,
-    )
-    assert outcome.status == "submitted"
+    outcome = await guard.run(make_plan(), idempotency_key="k-wire", perform=perform)
+    assert isinstance(outcome, SendOutcome) and outcome.status == "submitted"
     assert seen_during_send == [[("sending", START)]]
     (entry,) = await store.list_audit("acme")
     assert (entry.outcome, entry.at, entry.letexto_ids) == ("submitted", START, ["msg-9"])

@@ -214,7 +214,8 @@ async def test_after_a_kill_mid_send_nothing_is_sent_twice(
         other = {**scenario.arguments, "idempotency_key": f"{key}-new"}
         if name == "send_sms":
             other["to"] = "05 05 99 88 77"
-        else:
+        else:  # another campaign: other messages (a new label alone is the same send, see duplicates)
             other["label"] = "Relance mai"
+            other["content"] = "Bonjour {{name}}, votre colis part demain."
         fresh = await ok(client, scenario.tool, other)
         assert fresh["status"] == "submitted", fresh  # the server serves new sends normally

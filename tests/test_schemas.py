@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from letexto_mcp.schemas.files import committed_schema
-from letexto_mcp.schemas.generate import SCHEMA_DIR, drift, rendered_schemas
 from letexto_mcp.tools import all_specs
+from letexto_mcp.tools.generate_schemas import SCHEMA_DIR, drift, rendered_schemas
 from letexto_mcp.tools.registry import ToolSpec, build_tool, derived_tool
 
 

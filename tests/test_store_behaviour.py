@@ -135,19 +135,37 @@ async def test_idempotency_claim_has_exactly_one_winner_among_tasks(store: State
 # -- duplicate marks --------------------------------------------------------------------------------
 
 
+async def _mark(
+    store: StateStore, tenant: str, fp: str, state: str, at: float, ref: str | None = None
+) -> str:
+    """One attempt's mark in a given state (claimed past any block, then settled)."""
+    attempt = f"attempt-{state}-{at}"
+    assert await store.claim_send(tenant, fp, attempt, 0.0, at, force=True) is None
+    if state == "resolved":
+        await store.release_send(tenant, fp, attempt)
+    elif state != "in_flight":
+        assert await store.settle_send(tenant, fp, attempt, state, at, ref)
+    return attempt
+
+
 async def test_recent_send_sees_sends_within_the_window_only(store: StateStore) -> None:
     assert await store.recent_send("t1", "fp", 0.0) is None
-    await store.mark_send("t1", "fp", "sent", 100.0, "msg-1")
+    attempt = await _mark(store, "t1", "fp", "sent", 100.0, "msg-1")
     mark = await store.recent_send("t1", "fp", 50.0)
-    assert mark is not None and (mark.state, mark.at, mark.ref) == ("sent", 100.0, "msg-1")
+    assert mark is not None and (mark.state, mark.at, mark.ref, mark.attempt) == (
+        "sent",
+        100.0,
+        "msg-1",
+        attempt,
+    )
     assert await store.recent_send("t2", "fp", 50.0) is None, "marks are per tenant"
     assert await store.recent_send("t1", "fp", 150.0) is None, "older than the window"
 
 
-async def test_unresolved_marks_block_at_any_age_and_resolved_never(store: StateStore) -> None:
-    await store.mark_send("t1", "unknown", "outcome_unknown", 10.0, None)
-    await store.mark_send("t1", "flying", "in_flight", 10.0, None)
-    await store.mark_send("t1", "done", "resolved", 10.0, None)
+async def test_unresolved_marks_block_at_any_age_and_released_never(store: StateStore) -> None:
+    await _mark(store, "t1", "unknown", "outcome_unknown", 10.0)
+    await _mark(store, "t1", "flying", "in_flight", 10.0)
+    await _mark(store, "t1", "done", "resolved", 10.0)
     unknown = await store.recent_send("t1", "unknown", 1e9)
     assert unknown is not None and unknown.state == "outcome_unknown"
     flying = await store.recent_send("t1", "flying", 1e9)
@@ -155,29 +173,65 @@ async def test_unresolved_marks_block_at_any_age_and_resolved_never(store: State
     assert await store.recent_send("t1", "done", 0.0) is None
 
 
-async def test_mark_send_refuses_unknown_states(store: StateStore) -> None:
+async def test_settle_send_refuses_unknown_states(store: StateStore) -> None:
     with pytest.raises(ValueError, match="send mark state"):
-        await store.mark_send("t1", "fp", "delivered", 1.0, None)
+        await store.settle_send("t1", "fp", "a", "delivered", 1.0, None)
 
 
 async def test_claim_send_is_atomic_and_respects_the_window(store: StateStore) -> None:
-    assert await store.claim_send("t1", "fp", 0.0, 100.0) is None
-    again = await store.claim_send("t1", "fp", 0.0, 101.0)
-    assert again is not None and again.state == "in_flight"
-    await store.mark_send("t1", "fp", "sent", 100.0, "id-9")
-    blocked = await store.claim_send("t1", "fp", 50.0, 120.0)
+    assert await store.claim_send("t1", "fp", "a1", 0.0, 100.0) is None
+    again = await store.claim_send("t1", "fp", "a2", 0.0, 101.0)
+    assert again is not None and again.state == "in_flight" and again.attempt == "a1"
+    assert await store.settle_send("t1", "fp", "a1", "sent", 100.0, "id-9")
+    blocked = await store.claim_send("t1", "fp", "a3", 50.0, 120.0)
     assert blocked is not None and blocked.state == "sent"
-    assert await store.claim_send("t1", "fp", 150.0, 200.0) is None, "the earlier send left the window"
+    assert await store.claim_send("t1", "fp", "a4", 150.0, 200.0) is None, "the earlier send left the window"
 
     results: list[object] = []
 
-    async def claim() -> None:
-        results.append(await store.claim_send("t1", "race", 0.0, 1.0))
+    async def claim(i: int) -> None:
+        results.append(await store.claim_send("t1", "race", f"r{i}", 0.0, 1.0))
 
     async with anyio.create_task_group() as tg:
-        for _ in range(20):
-            tg.start_soon(claim)
+        for i in range(20):
+            tg.start_soon(claim, i)
     assert sum(r is None for r in results) == 1
+
+
+async def test_each_attempt_settles_and_releases_only_its_own_mark(store: StateStore) -> None:
+    """Compare-and-set on the attempt: a concurrent forced attempt can never be overwritten or undone."""
+    assert await store.claim_send("t1", "fp", "first", 0.0, 10.0) is None
+    assert await store.claim_send("t1", "fp", "forced", 0.0, 11.0, force=True) is None
+    await store.release_send("t1", "fp", "forced")  # the forced one never left
+    still = await store.recent_send("t1", "fp", 1e9)
+    assert still is not None and (still.attempt, still.state) == ("first", "in_flight"), "first still blocks"
+    assert await store.settle_send("t1", "fp", "nobody", "sent", 12.0, None) is False
+    assert await store.settle_send("t1", "fp", "first", "sent", 12.0, "m-1")
+    settled = await store.recent_send("t1", "fp", 0.0)
+    assert settled is not None and (settled.attempt, settled.state, settled.ref) == ("first", "sent", "m-1")
+
+
+async def test_a_forced_claim_resolves_unknown_outcomes_but_not_live_attempts(store: StateStore) -> None:
+    await _mark(store, "t1", "fp", "outcome_unknown", 10.0)
+    await _mark(store, "t1", "other", "outcome_unknown", 10.0)
+    assert await store.claim_send("t1", "fp", "decided", 0.0, 20.0, force=True) is None
+    assert await store.settle_send("t1", "fp", "decided", "sent", 21.0, "m-2")
+    mark = await store.recent_send("t1", "fp", 0.0)
+    assert mark is not None and (mark.attempt, mark.state) == ("decided", "sent"), "the unknown one resolved"
+    assert await store.recent_send("t1", "fp", 100.0) is None, "and nothing else blocks past the window"
+    other = await store.recent_send("t1", "other", 1e9)
+    assert other is not None and other.state == "outcome_unknown", "another send's unknown stays"
+    await store.claim_send("t1", "live", "flying", 0.0, 30.0)
+    await store.claim_send("t1", "live", "forced", 0.0, 31.0, force=True)
+    live = await store.recent_send("t1", "live", 1e9)
+    assert live is not None and live.state == "in_flight"
+
+
+async def test_a_report_url_binds_to_its_first_message_only(store: StateStore) -> None:
+    assert await store.bind_report_url("t1", "n1", "msg-1", 10.0) == "msg-1"
+    assert await store.bind_report_url("t1", "n1", "msg-1", 11.0) == "msg-1"
+    assert await store.bind_report_url("t1", "n1", "msg-2", 12.0) == "msg-1", "bound once"
+    assert await store.bind_report_url("t2", "n1", "msg-2", 12.0) == "msg-2", "per tenant"
 
 
 # -- budget -----------------------------------------------------------------------------------------
@@ -317,8 +371,8 @@ async def test_prune_forgets_what_is_older_than_the_retention_and_keeps_the_rest
         await store.append_audit(_entry(300.0, tenant=tenant))
         assert await store.idempotency_claim(tenant, "old-key", "fp", 100.0) is None
         assert await store.idempotency_claim(tenant, "new-key", "fp", 300.0) is None
-        await store.mark_send(tenant, "old-fp", "outcome_unknown", 100.0, None)
-        await store.mark_send(tenant, "new-fp", "sent", 300.0, None)
+        await _mark(store, tenant, "old-fp", "outcome_unknown", 100.0)
+        await _mark(store, tenant, "new-fp", "sent", 300.0)
         await store.reserve_budget(tenant, "2026-01-01", 5, None)
         await store.reserve_budget(tenant, "2026-03-01", 7, None)
 

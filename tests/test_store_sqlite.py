@@ -78,14 +78,16 @@ async def test_two_stores_in_one_loop_share_claims(tmp_path: Path) -> None:
     first, second = SqliteStore(path), SqliteStore(path)
     results: list[object] = []
 
-    async def claim(store: SqliteStore) -> None:
-        results.append(await store.claim_send("t", "fp", 0.0, 1.0))
+    async def claim(store: SqliteStore, i: int) -> None:
+        results.append(await store.claim_send("t", "fp", f"a{i}", 0.0, 1.0))
 
     async with anyio.create_task_group() as tg:
         for i in range(20):
-            tg.start_soon(claim, first if i % 2 else second)
+            tg.start_soon(claim, first if i % 2 else second, i)
     assert sum(r is None for r in results) == 1
-    await first.mark_send("t", "fp", "outcome_unknown", 2.0, None)
+    mark = await second.recent_send("t", "fp", 1e9)
+    assert mark is not None and mark.state == "in_flight"
+    assert await first.settle_send("t", "fp", mark.attempt, "outcome_unknown", 2.0, None)
     seen = await second.recent_send("t", "fp", 1e9)
     assert seen is not None and seen.state == "outcome_unknown"
     await first.close()
@@ -100,7 +102,8 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
     await store.idempotency_finish("t", "key", "succeeded", {"status": "submitted", "ids": ["x"]})
     await store.reserve_budget("t", "2025-06-01", 7, 10)
     await store.consume_once("t", "nonce", 1e12)
-    await store.mark_send("t", "fp", "outcome_unknown", 10.0, None)
+    assert await store.claim_send("t", "fp", "a", 0.0, 10.0) is None
+    assert await store.settle_send("t", "fp", "a", "outcome_unknown", 10.0, None)
     await store.close()
 
     reopened = SqliteStore(path)

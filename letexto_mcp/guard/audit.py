@@ -1,12 +1,14 @@
-"""Appends audit entries with every free-text field passed through `redact` first.
+"""Writes audit entries with every free-text field passed through `redact` first.
 
 The store never receives the API key in the first place, but an exception text or an
 idempotency key chosen by a client could still carry one: redaction is the last line.
-An audit write that fails is logged, never raised: it must not hide what a send did.
 
-An attempt that goes as far as sending is written twice into one entry: `sending` just before the
-request leaves (`opened`), then settled with its outcome. A process killed in between leaves the
-`sending` entry, which is the truth: the request may have reached LeTexto, nobody saw the answer.
+An attempt that goes as far as sending is written twice into one entry: `open` writes it as
+`sending` before the request leaves — the write-ahead record: if it cannot be written, it raises
+and nothing is sent — then `record` settles it with the outcome. A process killed in between
+leaves the `sending` entry, which is the truth: the request may have reached LeTexto, nobody saw
+the answer. Every other entry (refusals, previews, settlements) is best effort: a failed write is
+logged, never raised, so it cannot hide what a send did.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from letexto_mcp.guard.wording import SENDING_DETAIL
 from letexto_mcp.store.base import AuditEntry, StateStore
 
 logger = logging.getLogger("letexto_mcp.guard")
+SENDING = "sending"
 
 
 class AuditWriter:
-    """One call per send attempt: `write(...)` builds the entry, redacts it and appends it."""
+    """Builds, redacts and stores audit entries for the guard."""
 
     def __init__(
         self, store: StateStore, redact: Callable[[str], str], clock: Callable[[], float] = time.time
@@ -31,47 +36,48 @@ class AuditWriter:
         self._redact = redact
         self._clock = clock
 
-    async def write(
-        self,
-        *,
-        tenant: str,
-        tool: str,
-        recipients: int,
-        parts: int,
-        credits: float,
-        approval: str,
-        outcome: str,
-        letexto_ids: Sequence[str] = (),
-        detail: str = "",
-        idempotency_key: str | None = None,
-        attempt: str | None = None,
-        opened: AuditEntry | None = None,
+    def _entry(
+        self, fields: Mapping[str, Any], *, outcome: str, detail: str, at: float, attempt: str | None
     ) -> AuditEntry:
-        """Append one entry (named `attempt`, if given), or settle the `opened` one; best effort."""
-        entry = AuditEntry(
-            at=opened.at if opened is not None else self._clock(),
-            tenant=tenant,
-            tool=tool,
-            recipients=recipients,
-            parts=parts,
-            credits=float(credits),
-            approval=approval,
+        key = fields.get("idempotency_key")
+        return AuditEntry(
+            at=at,
+            tenant=fields["tenant"],
+            tool=fields["tool"],
+            recipients=int(fields["recipients"]),
+            parts=int(fields["parts"]),
+            credits=float(fields["credits"]),
+            approval=str(fields["approval"]),
             outcome=outcome,
-            letexto_ids=[self._redact(str(item)) for item in letexto_ids],
+            letexto_ids=[self._redact(str(item)) for item in fields.get("letexto_ids", ())],
             detail=self._redact(detail),
-            idempotency_key=self._redact(idempotency_key) if idempotency_key is not None else None,
-            attempt=opened.attempt if opened is not None else attempt,
+            idempotency_key=self._redact(key) if key is not None else None,
+            attempt=attempt,
         )
+
+    async def open(self, fields: Mapping[str, Any], *, attempt: str) -> AuditEntry:
+        """Write the `sending` entry of an attempt; raises when it cannot be written (then do not send)."""
+        entry = self._entry(fields, outcome=SENDING, detail=SENDING_DETAIL, at=self._clock(), attempt=attempt)
+        await self._store.append_audit(entry)
+        return entry
+
+    async def record(
+        self, fields: Mapping[str, Any], *, outcome: str, detail: str, opened: AuditEntry | None = None
+    ) -> AuditEntry:
+        """Settle the `opened` entry with the outcome, or append a new one; best effort."""
+        at = opened.at if opened is not None else self._clock()
+        attempt = opened.attempt if opened is not None else None
+        entry = self._entry(fields, outcome=outcome, detail=detail, at=at, attempt=attempt)
         try:
             if opened is not None:
                 await self._store.settle_audit(entry)
             else:
                 await self._store.append_audit(entry)
         except Exception:
-            logger.exception("could not append to the audit log")
+            logger.exception("could not write to the audit log")
         return entry
 
 
 def new_attempt_id() -> str:
-    """A random name for one attempt's entry (not guessable, not derived from the request)."""
+    """A random name for one attempt (not guessable, not derived from the request)."""
     return secrets.token_hex(12)

@@ -40,21 +40,33 @@ class DailyBudget:
         self.limit = limit
         self._clock = clock
 
+    def _refusal(self, parts: int, used: int, day: str) -> CapRefused:
+        left = max(0, (self.limit or 0) - used)
+        return CapRefused(
+            "daily_budget_parts",
+            parts,
+            self.limit,
+            SETTING,
+            f"refused: this send needs {parts} SMS part{'' if parts == 1 else 's'} but only {left} "
+            f"of today's {self.limit}-part budget remain ({used} used on {day}, UTC); "
+            f"send fewer parts, wait until 00:00 UTC, or raise {SETTING}",
+        )
+
+    async def check(self, tenant: str, parts: int) -> None:
+        """Raise `CapRefused` if `parts` would not fit today (a read: nothing is held)."""
+        if self.limit is None:
+            return
+        day = utc_day(self._clock())
+        used = await self._store.budget_used(tenant, day)
+        if used + parts > self.limit:
+            raise self._refusal(parts, used, day)
+
     async def reserve(self, tenant: str, parts: int) -> Reservation:
         """Hold `parts` for today or raise `CapRefused` with what is left."""
         day = utc_day(self._clock())
         result = await self._store.reserve_budget(tenant, day, parts, self.limit)
         if not result.allowed:
-            left = max(0, (self.limit or 0) - result.used)
-            raise CapRefused(
-                "daily_budget_parts",
-                parts,
-                self.limit,
-                SETTING,
-                f"refused: this send needs {parts} SMS part{'' if parts == 1 else 's'} but only {left} "
-                f"of today's {self.limit}-part budget remain ({result.used} used on {day}, UTC); "
-                f"send fewer parts, wait until 00:00 UTC, or raise {SETTING}",
-            )
+            raise self._refusal(parts, result.used, day)
         return Reservation(tenant, day, parts)
 
     async def refund(self, reservation: Reservation) -> None:

@@ -72,3 +72,34 @@ def request_fingerprint(tool: str, request: Mapping[str, Any]) -> str:
     """sha256 (hex) of the tool name and the canonical request."""
     document = {"v": FINGERPRINT_VERSION, "tool": canonical(tool), "request": canonical(request)}
     return hashlib.sha256(_dumps(document).encode("utf-8")).hexdigest()
+
+
+class MessageSetDigest:
+    """A digest of *what reaches whom*: the set of (recipient, text) pairs, in any order.
+
+    Two sends deliver the same messages when they put the same texts on the same phones, whatever
+    order the recipients came in and whichever tool sent them (`send_sms`, or a one-contact
+    campaign whose template renders to that text). The digest is a sum of per-pair hashes, so it
+    needs no sorting and no memory for a 100,000-contact campaign.
+    """
+
+    _MODULUS = 1 << 128
+
+    def __init__(self) -> None:
+        self._sum = 0
+        self._count = 0
+
+    def add(self, recipient: str, text: str) -> None:
+        """Count one message to one recipient (texts in NFC, so composed and decomposed accents agree)."""
+        pair = recipient + "\0" + unicodedata.normalize("NFC", text)
+        digest = hashlib.blake2b(pair.encode("utf-8"), digest_size=16).digest()
+        self._sum = (self._sum + int.from_bytes(digest, "big")) % self._MODULUS
+        self._count += 1
+
+    def hexdigest(self) -> str:
+        return f"{self._count}:{self._sum:032x}"
+
+
+def meaning_fingerprint(channel: str, envelope: Mapping[str, Any], messages: MessageSetDigest) -> str:
+    """The duplicate-window identity of a send: channel, envelope (sender, schedule…) and messages."""
+    return request_fingerprint(f"meaning:{channel}", {"envelope": envelope, "messages": messages.hexdigest()})

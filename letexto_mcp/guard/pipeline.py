@@ -1,23 +1,22 @@
-"""The one path every send takes: idempotency, caps, policy, duplicates, approval, rate, budget, send.
+"""The one path every send takes, as a row of small stages that each let it through or stop it.
 
-No MCP in here: the tool asks the user (elicitation) and passes the answer in as `approval`, and
-hands over the send itself as `perform`, which this guard calls at most once. Each step either
-lets the send through or returns a `SendOutcome` that says why not and what to do next; every
-call leaves exactly one audit entry (written as `sending` just before the request leaves, then
-settled with the outcome, so a crash mid-send still leaves a trace).
+    answered before → caps → dry run → duplicate → budget → approval → claim → write-ahead audit
+    → one attempt → settle
 
-Order, and why:
-1. an existing idempotency record answers at once (a retry must not need a new approval);
-2. caps, under every policy (a dry run should show that a real run would be refused);
-3. policy dry-run stops here with the preview;
-4. the same request sent within the window, or with an unknown outcome, is refused early, before
-   the user is asked to approve something that would be refused anyway;
-5. approval (decline/cancel, token, or a new token and preview);
-6. the idempotency key is claimed before rate and budget, so concurrent retries with one key
-   come back "duplicate" without spending the rate limit or budget;
-7. rate limit, budget reservation, the atomic duplicate claim, then the token is spent, last, so
-   a refusal at any earlier step leaves it usable;
-8. `perform()` once, and the result recorded. Any refusal after a claim undoes the claims.
+No MCP in here: validation and pricing happen before (the tool builds a `SendPlan`), the tool
+hands in an `Approver` that knows how to reach a person, and `perform` — the send itself — is
+called at most once. A stage answers `None` (go on) or a `SendOutcome` (stop, with why and what to
+do next; the words are in `wording`). Why this order:
+
+- an idempotency record answers first: a retry must not need a new approval;
+- every check that can refuse runs before the approval question, so a person is never asked to
+  approve what would then be refused;
+- claims (idempotency key, send rate, budget, duplicate mark, token) are taken only after approval,
+  in that order, and undone if a later one refuses; the token is spent last;
+- the audit entry is written before the request leaves (no entry, no send), then settled;
+- fail closed: whatever is not positively "not sent" is "may have sent" (`SendFailure.UNKNOWN`),
+  which keeps every claim and blocks the same send; a state store that does not answer refuses
+  the send before anything leaves.
 """
 
 from __future__ import annotations
@@ -32,43 +31,30 @@ from typing import Any, Literal, get_args
 
 import anyio
 
+from letexto_mcp.guard import wording
+from letexto_mcp.guard.approval import NO_DIALOG, ApprovalRequest, Approved, Approver, Declined
 from letexto_mcp.guard.audit import AuditWriter, new_attempt_id
-from letexto_mcp.guard.budget import DailyBudget, Reservation
+from letexto_mcp.guard.budget import DailyBudget
 from letexto_mcp.guard.caps import Caps
 from letexto_mcp.guard.errors import CapRefused, TokenRefused
 from letexto_mcp.guard.fingerprint import request_fingerprint
+from letexto_mcp.guard.outcome import GuardAnswer, SendOutcome
 from letexto_mcp.guard.plan import SendPlan
 from letexto_mcp.guard.ratelimit import SendRateLimit
 from letexto_mcp.guard.retention import Retention
 from letexto_mcp.guard.tokens import ConfirmationTokens, TokenClaims
-from letexto_mcp.store.base import AuditEntry, IdempotencyRecord, SendMark, StateStore
+from letexto_mcp.states import ApprovalPath, AttemptState, SendFailure, SendStatus
+from letexto_mcp.store.base import AuditEntry, IdempotencyRecord, SendMark, StateStore, StoreError
 
 logger = logging.getLogger("letexto_mcp.guard")
 
-Approval = Literal["elicited-accept", "elicited-decline", "elicited-cancel", "token", "none"]
 Policy = Literal["confirm", "dry-run", "allow"]
-Status = Literal[
-    "submitted",
-    "scheduled",
-    "confirmation_required",
-    "declined",
-    "dry_run",
-    "duplicate",
-    "refused",
-    "outcome_unknown",
-    "failed",
-]
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
-SENDING_DETAIL = (
-    "the request is leaving for LeTexto and no answer has come back yet; if this entry stays "
-    "'sending', the server stopped before LeTexto answered: the outcome is unknown, check the "
-    "message statuses and the balance before sending again"
-)
-ErrorTypes = tuple[type[BaseException], ...]
+ClassifyFailure = Callable[[BaseException], SendFailure]
+Stage = Callable[["_Send"], Awaitable[SendOutcome | None]]
 
 TOKEN_SECRET_NAME = "confirmation-tokens"
 MAX_IDEMPOTENCY_KEY = 255
-DUPLICATE_SETTING = "LETEXTO_DUPLICATE_WINDOW_SECONDS"
 _ID_LISTS = ("letexto_ids", "ids", "message_ids")
 _ID_FIELDS = ("message_id", "campaign_id", "id")
 
@@ -77,44 +63,44 @@ def _identity(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class SendOutcome:
-    """What the tool reports: a status, a sentence for the assistant, and the details that apply."""
-
-    status: Status
-    message: str
-    preview: Mapping[str, Any] | None = None
-    confirmation_token: str | None = None
-    result: Mapping[str, Any] | None = None
-    refusal: Mapping[str, Any] | None = None
-    reason: str | None = None  # a stable code for token refusals (expired, already_used, ...)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form without the fields that do not apply."""
-        data: dict[str, Any] = {"status": self.status, "message": self.message}
-        for name in ("preview", "confirmation_token", "result", "refusal", "reason"):
-            value = getattr(self, name)
-            if value is not None:
-                data[name] = dict(value) if isinstance(value, Mapping) else value
-        return data
+def _always_unknown(error: BaseException) -> SendFailure:
+    """The safe default: without a classifier that knows the error, it may have been sent."""
+    return SendFailure.UNKNOWN
 
 
 @dataclass
-class _Trail:
-    """What one run has taken so far (to undo on refusal) and what its audit entry will say."""
+class _Send:
+    """One send on its way through the stages: what it is, and what it has taken so far."""
 
-    approval: str
+    plan: SendPlan
+    key: str | None
+    allow_duplicate: bool
+    token: str | None
+    approver: Approver
+    approval_fingerprint: str
+    meaning: str
+    attempt: str = field(default_factory=new_attempt_id)
+    approval: ApprovalPath = ApprovalPath.NONE
+    claims: TokenClaims | None = None
     undo: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     letexto_ids: list[str] = field(default_factory=list)
-    interrupted: SendOutcome | None = None  # set when perform() was cancelled mid-send
-    opened: AuditEntry | None = None  # the `sending` entry, written just before perform()
+    opened: AuditEntry | None = None  # the write-ahead `sending` entry
+    interrupted: SendOutcome | None = None  # set when the attempt was cancelled mid-send
+
+    @property
+    def tenant(self) -> str:
+        return self.plan.tenant
+
+    def outcome(self, status: SendStatus, message: str, **details: Any) -> SendOutcome:
+        return SendOutcome(status, message, preview=self.plan.preview, **details)
 
     async def rollback(self) -> None:
+        """Undo the claims, newest first; a claim that cannot be undone stays (it blocks: safe)."""
         while self.undo:
             step = self.undo.pop()
             try:
                 await step()
-            except Exception:  # keep undoing the rest; the claim left behind fails safe (blocks)
+            except Exception:
                 logger.exception("could not undo a send claim")
 
 
@@ -134,17 +120,34 @@ def letexto_ids(result: Mapping[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def approval_fingerprint(plan: SendPlan, key: str | None, allow_duplicate: bool) -> str:
+    """What an approval is bound to: the whole normalised request, `allow_duplicate` and key included."""
+    return request_fingerprint(
+        plan.tool, {"request": plan.request, "allow_duplicate": allow_duplicate, "idempotency_key": key}
+    )
+
+
 def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-safe copy, for the store (odd values become text rather than lose the record)."""
-    return json.loads(json.dumps(dict(value), default=str, ensure_ascii=False))
+    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=str, ensure_ascii=False))
+    return result
 
 
-def _ago(seconds: float) -> str:
-    return f"{max(0.0, seconds):.0f} s ago"
+def _refused(send: _Send, refusal: CapRefused) -> SendOutcome:
+    return send.outcome(SendStatus.REFUSED, refusal.message, refusal=refusal.as_dict())
+
+
+def _token_refused(send: _Send, refusal: TokenRefused) -> SendOutcome:
+    return send.outcome(
+        SendStatus.REFUSED,
+        wording.token_refused(refusal.message),
+        refusal={"cap": "confirmation_token", "figure": None, "limit": None, "setting": None},
+        reason=refusal.reason_code,
+    )
 
 
 class SendGuard:
-    """Composes the send-safety layers; `run` is the only entry point a send tool needs."""
+    """Composes the send-safety stages; `run` is the only entry point a send tool needs."""
 
     def __init__(
         self,
@@ -158,8 +161,7 @@ class SendGuard:
         token_ttl: float,
         clock: Callable[[], float] = time.time,
         redact: Callable[[str], str] = _identity,
-        not_sent_errors: ErrorTypes = (),
-        unknown_errors: ErrorTypes = (),
+        classify_failure: ClassifyFailure = _always_unknown,
         secret: bytes | None = None,
         in_flight_stale_after: float = 900.0,
         retention_days: float | None = None,
@@ -175,8 +177,7 @@ class SendGuard:
         self._token_ttl = float(token_ttl)
         self._clock = clock
         self._redact = redact
-        self._not_sent_errors = tuple(not_sent_errors)
-        self._unknown_errors = tuple(unknown_errors)
+        self._classify = classify_failure
         self._in_flight_stale_after = in_flight_stale_after
         # An in-flight record older than this guard was left by a process that died mid-send.
         self._started_at = self._clock()
@@ -195,371 +196,300 @@ class SendGuard:
                 self._tokens = ConfirmationTokens(self._store, secret, self._token_ttl, self._clock)
             return self._tokens
 
-    def _approval_label(self, approval: str) -> str:
-        if self.policy == "dry-run":
-            return "dry-run"
-        if self.policy == "allow":
-            return "policy-allow"
-        if approval.startswith("elicited"):
-            return "elicited"
-        return "token" if approval == "token" else "none"
-
     async def run(
         self,
         plan: SendPlan,
         *,
-        approval: Approval,
-        confirmation_token: str | None,
-        idempotency_key: str | None,
-        allow_duplicate: bool,
         perform: Perform,
-    ) -> SendOutcome:
-        """Take one send through every layer; calls `perform` at most once."""
-        key = idempotency_key.strip() if isinstance(idempotency_key, str) else None
-        key = key or None
+        approver: Approver = NO_DIALOG,
+        confirmation_token: str | None = None,
+        idempotency_key: str | None = None,
+        allow_duplicate: bool = False,
+    ) -> GuardAnswer:
+        """Take one send through every stage; calls `perform` at most once."""
+        key = (idempotency_key.strip() if isinstance(idempotency_key, str) else None) or None
         token = (confirmation_token.strip() if isinstance(confirmation_token, str) else None) or None
-        if approval == "none" and token is not None:
-            approval = "token"  # the caller brought a token: check it rather than issue another
-        elif approval == "token" and token is None:
-            approval = "none"
-        trail = _Trail(self._approval_label(approval))
+        send = _Send(
+            plan=plan,
+            key=key,
+            allow_duplicate=bool(allow_duplicate),
+            token=token,
+            approver=approver,
+            approval_fingerprint=approval_fingerprint(plan, key, bool(allow_duplicate)),
+            meaning=plan.meaning or request_fingerprint(plan.tool, plan.request),
+        )
+        if self.policy != "confirm":  # the policy decides for every call, refused or not
+            send.approval = ApprovalPath.DRY_RUN if self.policy == "dry-run" else ApprovalPath.POLICY_ALLOW
         try:
-            outcome = await self._run(plan, approval, token, key, allow_duplicate, perform, trail)
+            answer = await self._run(send, perform)
+        except StoreError as error:
+            # Only reachable before the request left: after it, recording is best effort.
+            logger.error("state store unavailable, send refused: %s", self._redact(str(error)))
+            with anyio.CancelScope(shield=True):
+                await send.rollback()
+            answer = send.outcome(
+                SendStatus.REFUSED,
+                wording.STORE_UNAVAILABLE,
+                refusal={"cap": "state_store", "figure": None, "limit": None, "setting": "LETEXTO_STATE_URL"},
+            )
         except BaseException as error:
             with anyio.CancelScope(shield=True):
-                await trail.rollback()
-                if trail.interrupted is not None:
-                    await self._audit(plan, key, trail, trail.interrupted.status, trail.interrupted.message)
-                else:
+                await send.rollback()
+                stopped = send.interrupted
+                if stopped is None:
                     reason = "cancelled" if not isinstance(error, Exception) else type(error).__name__
-                    await self._audit(plan, key, trail, "failed", f"stopped before sending: {reason}")
+                    stopped = send.outcome(SendStatus.FAILED, wording.stopped_before_sending(reason))
+                await self._audit(send, stopped.status, stopped.message)
             raise
-        await self._audit(plan, key, trail, outcome.status, outcome.message)
-        await self._retention.maybe_prune()
-        return outcome
+        if isinstance(answer, SendOutcome):
+            await self._audit(send, answer.status, answer.message)
+            await self._retention.maybe_prune()
+        return answer
 
-    async def _run(
-        self,
-        plan: SendPlan,
-        approval: Approval,
-        token: str | None,
-        key: str | None,
-        allow_duplicate: bool,
-        perform: Perform,
-        trail: _Trail,
-    ) -> SendOutcome:
-        fingerprint = request_fingerprint(plan.tool, plan.request)
-        tenant = plan.tenant
+    async def _run(self, send: _Send, perform: Perform) -> GuardAnswer:
+        checks: tuple[Stage, ...] = (
+            self._answered_before,
+            self._within_caps,
+            self._dry_run,
+            self._not_a_duplicate,
+            self._within_budget,
+        )
+        for check in checks:
+            stop = await check(send)
+            if stop is not None:
+                return stop
+        decision = await self._approved(send)
+        if decision is not None:
+            return decision
+        for claim in (self._claim, self._write_ahead):
+            stop = await claim(send)
+            if stop is not None:
+                return stop
+        return await self._attempt(send, perform)
 
-        if key is not None:
-            if len(key) > MAX_IDEMPOTENCY_KEY:
-                return self._refused(
-                    CapRefused(
-                        "idempotency_key",
-                        len(key),
-                        MAX_IDEMPOTENCY_KEY,
-                        None,
-                        f"refused: idempotency_key is {len(key)} characters long; use at most "
-                        f"{MAX_IDEMPOTENCY_KEY} (a UUID is ideal)",
-                    ),
-                    plan,
-                )
-            record = await self._store.idempotency_get(tenant, key)
-            if record is not None:
-                return self._from_record(record, fingerprint, plan)
+    # -- checks: read only, nothing taken -----------------------------------------------------------
 
+    async def _answered_before(self, send: _Send) -> SendOutcome | None:
+        """A known idempotency key answers with its first result."""
+        if send.key is None:
+            return None
+        if len(send.key) > MAX_IDEMPOTENCY_KEY:
+            message = wording.idempotency_key_too_long(len(send.key), MAX_IDEMPOTENCY_KEY)
+            return _refused(
+                send, CapRefused("idempotency_key", len(send.key), MAX_IDEMPOTENCY_KEY, None, message)
+            )
+        record = await self._store.idempotency_get(send.tenant, send.key)
+        return None if record is None else self._from_record(send, record)
+
+    async def _within_caps(self, send: _Send) -> SendOutcome | None:
         try:
-            self._caps.check(plan)
+            self._caps.check(send.plan)
         except CapRefused as refusal:
-            return self._refused(refusal, plan)
+            return _refused(send, refusal)
+        return None
 
-        if self.policy == "dry-run":
-            return SendOutcome(
-                "dry_run",
-                "dry run (LETEXTO_SEND_POLICY=dry-run): nothing was sent; "
-                "this preview shows what a real send would do",
-                preview=plan.preview,
-            )
+    async def _dry_run(self, send: _Send) -> SendOutcome | None:
+        if self.policy != "dry-run":
+            return None
+        return send.outcome(SendStatus.DRY_RUN, wording.DRY_RUN)
 
-        if not allow_duplicate:
-            mark = await self._store.recent_send(tenant, fingerprint, self._clock() - self.duplicate_window)
-            if mark is not None:
-                return self._duplicate_mark(mark, plan)
+    async def _not_a_duplicate(self, send: _Send) -> SendOutcome | None:
+        if send.allow_duplicate:
+            return None
+        since = self._clock() - self.duplicate_window
+        mark = await self._store.recent_send(send.tenant, send.meaning, since)
+        return None if mark is None else self._duplicate(send, mark)
 
-        claims: TokenClaims | None = None
-        if approval in ("elicited-decline", "elicited-cancel"):
-            verb = "declined" if approval == "elicited-decline" else "cancelled"
-            return SendOutcome(
-                "declined", f"the user {verb} this send: nothing was sent", preview=plan.preview
-            )
-        if self.policy == "confirm" and approval != "elicited-accept":
-            tokens = await self.tokens()
-            if token is None:
-                issued = tokens.issue(tenant, plan.tool, fingerprint)
-                return SendOutcome(
-                    "confirmation_required",
-                    "nothing was sent yet: show this preview to the user; if they approve, call "
-                    f"{plan.tool} again with exactly the same arguments plus this confirmation_token "
-                    f"(valid {tokens.ttl / 60:.0f} min, once)",
-                    preview=plan.preview,
-                    confirmation_token=issued,
-                )
+    async def _within_budget(self, send: _Send) -> SendOutcome | None:
+        try:
+            await self._budget.check(send.tenant, send.plan.total_parts)
+        except CapRefused as refusal:
+            return _refused(send, refusal)
+        return None
+
+    # -- approval -----------------------------------------------------------------------------------
+
+    async def _approved(self, send: _Send) -> GuardAnswer | None:
+        """None when the send may go (and how it was approved is on `send`), else why it waits or stops."""
+        if self.policy == "allow":
+            return None
+        tokens = await self.tokens()
+        if send.token is not None:
             try:
-                claims = tokens.verify(token, tenant, plan.tool, fingerprint)
+                send.claims = tokens.verify(
+                    send.token, send.tenant, send.plan.tool, send.approval_fingerprint
+                )
             except TokenRefused as refusal:
-                return self._token_refused(refusal, plan)
+                return _token_refused(send, refusal)
+            send.approval = ApprovalPath.TOKEN
+            return None
+        if send.approver.can_ask():
+            answer = await send.approver.ask(ApprovalRequest(send.plan, send.approval_fingerprint))
+            if isinstance(answer, Approved):
+                send.approval = answer.path
+                return None
+            if isinstance(answer, Declined):
+                return send.outcome(SendStatus.DECLINED, wording.declined(answer.cancelled))
+            return answer  # Suspended: the question is out with the client
+        issued = tokens.issue(send.tenant, send.plan.tool, send.approval_fingerprint)
+        return send.outcome(
+            SendStatus.CONFIRMATION_REQUIRED,
+            wording.confirmation_required(send.plan.tool, tokens.ttl),
+            confirmation_token=issued,
+        )
 
-        return await self._send(plan, fingerprint, key, allow_duplicate, claims, perform, trail)
+    # -- claims: taken in order, undone on a later refusal ------------------------------------------
 
-    async def _send(
-        self,
-        plan: SendPlan,
-        fingerprint: str,
-        key: str | None,
-        allow_duplicate: bool,
-        claims: TokenClaims | None,
-        perform: Perform,
-        trail: _Trail,
-    ) -> SendOutcome:
-        tenant, store = plan.tenant, self._store
+    async def _claim(self, send: _Send) -> SendOutcome | None:
+        tenant, store, key = send.tenant, self._store, send.key
         if key is not None:
-            existing = await store.idempotency_claim(tenant, key, fingerprint, self._clock())
+            existing = await store.idempotency_claim(tenant, key, send.approval_fingerprint, self._clock())
             if existing is not None:
-                return self._from_record(existing, fingerprint, plan)
-            trail.undo.append(lambda: store.idempotency_release(tenant, key))
-
+                return self._from_record(send, existing)
+            send.undo.append(lambda: store.idempotency_release(tenant, key))
         try:
             await self._rate.hit(tenant)
-            reservation: Reservation = await self._budget.reserve(tenant, plan.total_parts)
+            reservation = await self._budget.reserve(tenant, send.plan.total_parts)
         except CapRefused as refusal:
-            await trail.rollback()
-            return self._refused(refusal, plan)
-        trail.undo.append(lambda: self._budget.refund(reservation))
-
-        if allow_duplicate:
-            await store.mark_send(tenant, fingerprint, "in_flight", self._clock(), None)
-        else:
-            mark = await store.claim_send(
-                tenant, fingerprint, self._clock() - self.duplicate_window, self._clock()
-            )
-            if mark is not None:
-                await trail.rollback()
-                return self._duplicate_mark(mark, plan)
-        trail.undo.append(lambda: store.mark_send(tenant, fingerprint, "resolved", self._clock(), None))
-
-        if claims is not None:
+            await send.rollback()
+            return _refused(send, refusal)
+        send.undo.append(lambda: self._budget.refund(reservation))
+        now = self._clock()
+        mark = await store.claim_send(
+            tenant, send.meaning, send.attempt, now - self.duplicate_window, now, force=send.allow_duplicate
+        )
+        if mark is not None:
+            await send.rollback()
+            return self._duplicate(send, mark)
+        send.undo.append(lambda: store.release_send(tenant, send.meaning, send.attempt))
+        if send.claims is not None:
             try:
-                await (await self.tokens()).consume(claims)
+                await (await self.tokens()).consume(send.claims)
             except TokenRefused as refusal:
-                await trail.rollback()
-                return self._token_refused(refusal, plan)
+                await send.rollback()
+                return _token_refused(send, refusal)
+        return None
 
-        return await self._perform(plan, fingerprint, key, perform, trail)
+    async def _write_ahead(self, send: _Send) -> SendOutcome | None:
+        """No audit entry, no send: the `sending` entry must be written before the request leaves."""
+        try:
+            with anyio.CancelScope(shield=True):  # written whole, or it could not be settled
+                send.opened = await self._audit_writer.open(self._audit_fields(send), attempt=send.attempt)
+        except Exception:
+            logger.exception("could not write the audit entry of a send; nothing was sent")
+            await send.rollback()
+            return send.outcome(SendStatus.FAILED, wording.AUDIT_UNAVAILABLE)
+        return None
 
-    async def _perform(
-        self, plan: SendPlan, fingerprint: str, key: str | None, perform: Perform, trail: _Trail
-    ) -> SendOutcome:
-        with anyio.CancelScope(shield=True):  # written whole, or the entry would not be settled
-            await self._audit(plan, key, trail, "sending", SENDING_DETAIL, opening=True)
+    # -- the attempt --------------------------------------------------------------------------------
+
+    async def _attempt(self, send: _Send, perform: Perform) -> SendOutcome:
         try:
             result = await perform()
-        except self._unknown_errors as error:
-            return await self._unknown(plan, fingerprint, key, trail, self._error_text(error))
-        except self._not_sent_errors as error:
-            return await self._not_sent(plan, trail, self._error_text(error))
         except Exception as error:
-            return await self._not_sent(plan, trail, self._error_text(error))
+            reason = self._redact(str(error) or type(error).__name__)
+            if self._classify(error) is SendFailure.NOT_SENT:
+                await send.rollback()
+                return send.outcome(SendStatus.FAILED, wording.not_sent(reason))
+            return await self._unknown(send, reason)
         except BaseException:
-            # Cancelled (or interrupted) while the request may be on the wire: nobody knows.
+            # Cancelled while the request may be on the wire: nobody knows.
             with anyio.CancelScope(shield=True):
-                trail.interrupted = await self._unknown(
-                    plan, fingerprint, key, trail, "the send was interrupted before LeTexto answered"
-                )
+                send.interrupted = await self._unknown(send, wording.INTERRUPTED)
             raise
-        return await self._succeeded(plan, fingerprint, key, result, trail)
+        return await self._succeeded(send, result)
 
-    def _error_text(self, error: BaseException) -> str:
-        text = str(error) or type(error).__name__
-        return self._redact(text)
-
-    async def _succeeded(
-        self, plan: SendPlan, fingerprint: str, key: str | None, result: Mapping[str, Any], trail: _Trail
-    ) -> SendOutcome:
-        trail.undo.clear()
+    async def _succeeded(self, send: _Send, result: Mapping[str, Any]) -> SendOutcome:
+        send.undo.clear()
         result = dict(result) if isinstance(result, Mapping) else {"value": result}
-        status: Status = "scheduled" if result.get("status") == "scheduled" else "submitted"
-        ids = letexto_ids(result)
-        trail.letexto_ids = ids
-        shown = f"; LeTexto id{'s' if len(ids) > 1 else ''}: {', '.join(ids[:5])}" if ids else ""
-        message = (
-            f"{status}: {len(plan.recipients)} recipient{'s' if len(plan.recipients) != 1 else ''}, "
-            f"{plan.total_parts} SMS part{'s' if plan.total_parts != 1 else ''}{shown}. Nothing more to do; "
-            "follow delivery with the status tools, and do not send it again"
-        )
-        outcome = SendOutcome(status, message, preview=plan.preview, result=result)
-        await self._record(plan, fingerprint, key, "succeeded", "sent", outcome, ",".join(ids)[:200] or None)
+        status = SendStatus.SCHEDULED if result.get("status") == "scheduled" else SendStatus.SUBMITTED
+        send.letexto_ids = letexto_ids(result)
+        plan = send.plan
+        message = wording.sent(status.value, len(plan.recipients), plan.total_parts, send.letexto_ids)
+        outcome = send.outcome(status, message, result=result)
+        ref = ",".join(send.letexto_ids)[:200] or None
+        await self._settle(send, "succeeded", AttemptState.SENT, outcome, ref)
         return outcome
 
-    async def _unknown(
-        self, plan: SendPlan, fingerprint: str, key: str | None, trail: _Trail, reason: str
-    ) -> SendOutcome:
-        trail.undo.clear()  # the parts may have been billed: keep them spent, keep the claims
-        message = (
-            f"outcome unknown: the request may have reached LeTexto but no answer came back ({reason}). "
-            "Do not resend blindly: check the balance and recent message statuses first. The same "
-            "request is blocked until someone decides; pass allow_duplicate=true to send it again on purpose"
-        )
-        outcome = SendOutcome("outcome_unknown", message, preview=plan.preview)
-        await self._record(plan, fingerprint, key, "outcome_unknown", "outcome_unknown", outcome, None)
+    async def _unknown(self, send: _Send, reason: str) -> SendOutcome:
+        send.undo.clear()  # the parts may have been billed: keep them spent, keep the claims
+        outcome = send.outcome(SendStatus.OUTCOME_UNKNOWN, wording.outcome_unknown(reason))
+        await self._settle(send, "outcome_unknown", AttemptState.OUTCOME_UNKNOWN, outcome, None)
         return outcome
 
-    async def _not_sent(self, plan: SendPlan, trail: _Trail, reason: str) -> SendOutcome:
-        await trail.rollback()
-        return SendOutcome(
-            "failed",
-            f"failed: LeTexto did not send it ({reason}); nothing was spent from the daily budget. Fix the "
-            "cause and try again (the same idempotency_key may be reused)",
-            preview=plan.preview,
-        )
-
-    async def _record(
-        self,
-        plan: SendPlan,
-        fingerprint: str,
-        key: str | None,
-        state: str,
-        mark: str,
-        outcome: SendOutcome,
-        ref: str | None,
+    async def _settle(
+        self, send: _Send, key_state: str, mark: AttemptState, outcome: SendOutcome, ref: str | None
     ) -> None:
-        """Best effort after the fact: the send has happened, so a store error must not hide it."""
+        """Best effort after the fact: the send has happened, so a store error must not hide it.
+
+        If recording fails, the key stays in_flight and the mark in_flight: both block, which is safe.
+        """
         stored = {
-            "status": outcome.status,
+            "status": outcome.status.value,
             "message": outcome.message,
             "result": _jsonable(outcome.result) if outcome.result is not None else None,
             "at": self._clock(),
         }
         try:
-            if key is not None:
-                await self._store.idempotency_finish(plan.tenant, key, state, stored)
-            await self._store.mark_send(plan.tenant, fingerprint, mark, self._clock(), ref)
-        except Exception:  # the key stays in_flight and the request blocked: fails safe
+            if send.key is not None:
+                await self._store.idempotency_finish(send.tenant, send.key, key_state, stored)
+            await self._store.settle_send(send.tenant, send.meaning, send.attempt, mark, self._clock(), ref)
+        except Exception:
             logger.exception("could not record the outcome of a send")
 
-    async def _audit(
-        self,
-        plan: SendPlan,
-        key: str | None,
-        trail: _Trail,
-        status: str,
-        detail: str,
-        *,
-        opening: bool = False,
-    ) -> None:
-        entry = await self._audit_writer.write(
-            tenant=plan.tenant,
-            tool=plan.tool,
-            recipients=len(plan.recipients),
-            parts=plan.total_parts,
-            credits=plan.credits,
-            approval=trail.approval,
-            outcome=status,
-            letexto_ids=trail.letexto_ids,
-            detail=detail,
-            idempotency_key=key,
-            attempt=new_attempt_id() if opening else None,
-            opened=trail.opened,
-        )
-        if opening:
-            trail.opened = entry
+    # -- audit --------------------------------------------------------------------------------------
 
-    # -- outcomes that send nothing -------------------------------------------------------------
+    def _audit_fields(self, send: _Send) -> dict[str, Any]:
+        plan = send.plan
+        return {
+            "tenant": plan.tenant,
+            "tool": plan.tool,
+            "recipients": len(plan.recipients),
+            "parts": plan.total_parts,
+            "credits": plan.credits,
+            "approval": send.approval.value,
+            "idempotency_key": send.key,
+        }
 
-    def _refused(self, refusal: CapRefused, plan: SendPlan) -> SendOutcome:
-        return SendOutcome("refused", refusal.message, preview=plan.preview, refusal=refusal.as_dict())
+    async def _audit(self, send: _Send, status: SendStatus, detail: str) -> None:
+        """The one entry a decided call leaves: the write-ahead entry settled, or a new one (best effort)."""
+        fields = {**self._audit_fields(send), "letexto_ids": send.letexto_ids}
+        await self._audit_writer.record(fields, outcome=status.value, detail=detail, opened=send.opened)
 
-    def _token_refused(self, refusal: TokenRefused, plan: SendPlan) -> SendOutcome:
-        return SendOutcome(
-            "refused",
-            f"refused: {refusal.message}",
-            preview=plan.preview,
-            refusal={"cap": "confirmation_token", "figure": None, "limit": None, "setting": None},
-            reason=refusal.reason_code,
-        )
+    # -- answers that send nothing ------------------------------------------------------------------
 
-    def _duplicate_mark(self, mark: SendMark, plan: SendPlan) -> SendOutcome:
+    def _duplicate(self, send: _Send, mark: SendMark) -> SendOutcome:
         age = self._clock() - mark.at
-        if mark.state == "sent":
-            ref = f" (LeTexto {mark.ref})" if mark.ref else ""
-            return SendOutcome(
-                "duplicate",
-                f"not sent again: this exact request was sent {_ago(age)}{ref}, within "
-                f"{DUPLICATE_SETTING} ({self.duplicate_window:.0f} s). If it must really go "
-                "twice, call again with allow_duplicate=true; to make retries safe, pass an idempotency_key",
-                preview=plan.preview,
+        if mark.state == AttemptState.SENT:
+            return send.outcome(
+                SendStatus.DUPLICATE,
+                wording.sent_within_window(age, mark.ref, self.duplicate_window),
                 refusal={
                     "cap": "duplicate_window",
                     "figure": round(age),
                     "limit": self.duplicate_window,
-                    "setting": DUPLICATE_SETTING,
+                    "setting": wording.DUPLICATE_SETTING,
                 },
             )
-        what = "is still in progress" if mark.state == "in_flight" else "has an unknown outcome"
-        return SendOutcome(
-            "duplicate",
-            f"not sent: an identical send started {_ago(age)} {what}, so it may already have reached the "
-            "recipients. Check its status and the balance first; to send it anyway, call again with "
-            "allow_duplicate=true",
-            preview=plan.preview,
+        return send.outcome(
+            SendStatus.DUPLICATE,
+            wording.unresolved_duplicate(age, in_flight=mark.state == AttemptState.IN_FLIGHT),
             refusal={"cap": "outcome_unknown", "figure": None, "limit": None, "setting": None},
         )
 
-    def _from_record(self, record: IdempotencyRecord, fingerprint: str, plan: SendPlan) -> SendOutcome:
-        if record.fingerprint and record.fingerprint != fingerprint:
-            return self._refused(
-                CapRefused(
-                    "idempotency_key",
-                    None,
-                    None,
-                    None,
-                    "refused: idempotency_key already used for another request; use a new idempotency_key "
-                    "for a new send, or repeat the first request exactly to get its result",
-                ),
-                plan,
-            )
+    def _from_record(self, send: _Send, record: IdempotencyRecord) -> SendOutcome:
+        if record.fingerprint and record.fingerprint != send.approval_fingerprint:
+            return _refused(send, CapRefused("idempotency_key", None, None, None, wording.KEY_REUSED))
         age = self._clock() - record.created_at
         stored = record.result or {}
         first = stored.get("result") if isinstance(stored.get("result"), Mapping) else None
         orphaned = record.state == "in_flight" and record.created_at < self._started_at
         if record.state == "in_flight" and age < self._in_flight_stale_after and not orphaned:
-            return SendOutcome(
-                "duplicate",
-                f"a send with this idempotency_key started {_ago(age)} and is still in progress; nothing was "
-                "sent again. Call again in a moment to get its result",
-                preview=plan.preview,
-            )
+            return send.outcome(SendStatus.DUPLICATE, wording.key_in_progress(age))
         if record.state in ("in_flight", "outcome_unknown"):
-            return SendOutcome(
-                "outcome_unknown",
-                f"a send with this idempotency_key started {_ago(age)} and its outcome is unknown; "
-                "nothing was sent again. Check the balance and message statuses before deciding; to send "
-                "anyway, use a new idempotency_key with allow_duplicate=true",
-                preview=plan.preview,
-                result=first,
-            )
+            return send.outcome(SendStatus.OUTCOME_UNKNOWN, wording.key_outcome_unknown(age), result=first)
         if record.state == "failed":
-            return SendOutcome(
-                "duplicate",
-                f"the send with this idempotency_key failed earlier ({stored.get('message', 'no detail')}); "
-                "nothing was sent again. Use a new idempotency_key to try again",
-                preview=plan.preview,
-                result=first,
-            )
-        return SendOutcome(
-            "duplicate",
-            f"already done with this idempotency_key {_ago(age)} "
-            f"(status {stored.get('status', 'submitted')}); "
-            "this is the first result, nothing was sent again",
-            preview=plan.preview,
-            result=first,
-        )
+            detail = str(stored.get("message", "no detail"))
+            return send.outcome(SendStatus.DUPLICATE, wording.key_failed(detail), result=first)
+        status = str(stored.get("status", "submitted"))
+        return send.outcome(SendStatus.DUPLICATE, wording.key_done(age, status), result=first)

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 class SendPlan:
     """One send, fully worked out before anything leaves.
 
-    `request` is what the fingerprint covers (so it must be the normalised request, without
-    `idempotency_key` or `confirmation_token`); `preview` is the JSON-able summary the user sees;
+    `request` is the normalised request an approval is bound to (with `allow_duplicate` and the
+    idempotency key, which the guard adds); `meaning` identifies what reaches whom for the
+    duplicate window (see `fingerprint.meaning_fingerprint`: the same messages to the same people,
+    in any order and through any tool, are one send); `preview` is the JSON-able summary the user sees;
     `usable_senders` lets a refusal of an unapproved sender list the ones that work; `balance`
     (credits, when known) lets a send that LeTexto would refuse for want of credit stop here.
     """
@@ -28,3 +30,6 @@ class SendPlan:
     preview: Mapping[str, object]
     usable_senders: tuple[str, ...] = field(default=())
     balance: float | None = None
+    meaning: str | None = None
+    question: str = ""
+    """The approval question shown in the client's dialog: everything that leaves, in words."""

@@ -3,7 +3,7 @@
 The server publishes these instead of generating the same schemas from the models at every
 start: generating them is the largest part of building the server (pydantic JSON Schema
 generation, ~40 ms for nine tools), and a desktop client pays it at every launch. The files are
-written from the models by `python -m letexto_mcp.schemas.generate`, and a test fails when they
+written from the models by `python -m letexto_mcp.tools.generate_schemas`, and a test fails when they
 drift from the models or when what the server publishes differs from what the models say.
 """
 

@@ -6,10 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from letexto_mcp.guard.pipeline import Status
 from letexto_mcp.schemas.common import ToolOutput
-
-SendStatus = Status  # one list of send statuses: the guard's
+from letexto_mcp.states import SendStatus
 
 
 class BalanceResult(ToolOutput):
@@ -152,6 +150,10 @@ class PreviewResult(ToolOutput):
     blockers: Annotated[list[str], Field(description="What must be fixed before sending.")] = Field(
         default_factory=list
     )
+    warnings: Annotated[
+        list[str],
+        Field(description="What could not be checked and why (e.g. LeTexto unreachable: balance unknown)."),
+    ] = Field(default_factory=list)
     summary: Annotated[str, Field(description="One paragraph to show the user before they approve.")]
 
 
@@ -170,6 +172,7 @@ class SendResult(ToolOutput):
                 "submitted/scheduled: accepted by LeTexto (not yet delivered). "
                 "confirmation_required: show 'preview' "
                 "to the user and, if they approve, repeat the same call with 'confirmation_token'. "
+                "approval_pending: a person has not decided yet, nothing sent; ask again later. "
                 "declined: the "
                 "user said no, nothing sent. dry_run: nothing sent (server policy). duplicate: "
                 "already sent, the "

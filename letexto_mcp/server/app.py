@@ -14,10 +14,9 @@ from letexto_mcp import __version__
 from letexto_mcp.config import Settings, load_settings
 from letexto_mcp.server.instructions import INSTRUCTIONS
 from letexto_mcp.server.message_resource import register_message_resource
-from letexto_mcp.server.services import open_services
+from letexto_mcp.services import Services, open_services
 from letexto_mcp.tools import all_specs
 from letexto_mcp.tools.registry import build_tool
-from letexto_mcp.tools.services import Services
 
 if TYPE_CHECKING:
     import httpx

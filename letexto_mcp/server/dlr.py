@@ -5,8 +5,12 @@ credential: `<tenant>.<nonce>.<mac>` (base64url), the MAC an HMAC-SHA256 under a
 kept in the state store (so every worker sharing the store verifies every other's URLs). A
 forged or altered token is refused with 403 and nothing is stored. One token serves every report
 of its send (PENDING, SENT, DELIVERED…), so it is not single-use; it names the tenant, never a key.
-It is bound to the tenant, not to one message: a genuine URL can report on any message of its own
-tenant, never on another tenant's.
+
+Each URL is made for one send, and is bound to that send's one message: the send tool binds the
+nonce to the message id LeTexto returned (`StateStore.bind_report_url`), and a report naming any
+other message gets 403. So whoever saw one report URL can report on that message only, not on the
+tenant's others. (If a report arrives before the send's answer was processed, its message binds
+the nonce first; the send's own binding then finds it and a mismatch is logged.)
 
 Accepted reports are stored per tenant and `get_message_status` answers from them. Watchers of
 `letexto://messages/{id}` are told through the server's subscription bus (best effort, this process
@@ -63,14 +67,14 @@ class ReportSigner:
     def _mac(self, tenant: bytes, nonce: bytes) -> bytes:
         return hmac.new(self._key, tenant + b"\0" + nonce, hashlib.sha256).digest()[:_MAC_BYTES]
 
-    def token(self, tenant: str) -> str:
-        """A fresh token for one send of `tenant`."""
+    def token(self, tenant: str) -> tuple[str, str]:
+        """A fresh token for one send of `tenant`, and its nonce (to bind to the message)."""
         raw_tenant, nonce = tenant.encode(), secrets.token_bytes(_NONCE_BYTES)
         parts = (raw_tenant, nonce, self._mac(raw_tenant, nonce))
-        return ".".join(b64url.encode(part) for part in parts)
+        return ".".join(b64url.encode(part) for part in parts), nonce.hex()
 
-    def verify(self, token: str) -> str | None:
-        """The tenant a genuine token was issued for, or None for anything forged or altered."""
+    def verify(self, token: str) -> tuple[str, str] | None:
+        """(tenant, nonce) of a genuine token, or None for anything forged or altered."""
         if len(token) > MAX_TOKEN_CHARS:
             return None
         parts = token.split(".")
@@ -82,13 +86,33 @@ class ReportSigner:
         if not hmac.compare_digest(mac, self._mac(tenant, nonce)):
             return None
         try:
-            return tenant.decode()
+            return tenant.decode(), nonce.hex()
         except UnicodeDecodeError:
             return None
 
-    def url(self, public_url: str, tenant: str) -> str:
-        """The `dlrUrl` to give LeTexto for one send."""
-        return f"{public_url.rstrip('/')}/dlr/{self.token(tenant)}"
+    def url(self, public_url: str, tenant: str) -> ReportUrl:
+        """The `dlrUrl` to give LeTexto for one send, with the nonce to bind to its message."""
+        token, nonce = self.token(tenant)
+        return ReportUrl(f"{public_url.rstrip('/')}/dlr/{token}", tenant, nonce)
+
+
+@dataclass(frozen=True)
+class ReportUrl:
+    """A delivery-report URL made for one send; `bind` ties it to the message LeTexto returned."""
+
+    url: str
+    tenant: str
+    nonce: str
+
+    async def bind(self, store: StateStore, message_id: str) -> None:
+        """Tie this URL to its message (best effort: a report that came first has bound it already)."""
+        try:
+            bound = await store.bind_report_url(self.tenant, self.nonce, message_id, time.time())
+        except Exception:
+            logger.exception("could not bind a delivery-report URL to its message")
+            return
+        if bound != message_id:
+            logger.warning("a delivery-report URL was first used for another message than its own send's")
 
 
 async def open_signer(store: StateStore) -> ReportSigner:
@@ -153,10 +177,11 @@ def report_endpoint(
     """The `/dlr/{token}` handler (GET with query parameters, or POST with JSON or a form)."""
 
     async def receive_report(request: Request) -> Response:
-        tenant = signer().verify(request.path_params.get("token", ""))
-        if tenant is None:
+        verified = signer().verify(request.path_params.get("token", ""))
+        if verified is None:
             logger.info("refused a delivery report with an invalid signature")
             return _refusal(403, "forbidden", "invalid delivery report URL")
+        tenant, nonce = verified
         if request.method == "GET":
             data: dict[str, Any] | None = dict(request.query_params)
         else:
@@ -167,6 +192,10 @@ def report_endpoint(
         parsed = parse_report(data) if data is not None else None
         if parsed is None:
             return _refusal(400, "bad_report", 'expected {"id": "...", "status": "..."}')
+        bound = await store().bind_report_url(tenant, nonce, parsed.message_id, time.time())
+        if bound != parsed.message_id:
+            logger.info("refused a delivery report for another message than its URL's")
+            return _refusal(403, "forbidden", "this delivery report URL is for another message")
         await store().save_delivery_report(
             DeliveryReport(tenant, parsed.message_id, parsed.status, time.time(), parsed.raw)
         )

@@ -7,10 +7,12 @@ import time
 from datetime import datetime, timezone
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
-from letexto_mcp.letexto import errors as lx
+from letexto_mcp.schemas.inputs import ListSendersInput
+from letexto_mcp.tools.account import balance_of
 from letexto_mcp.tools.registry import services_of
+from letexto_mcp.tools.senders import senders_of
 from letexto_mcp.tools.tenancy import tenant_of
 
 DAY_SECONDS = 86_400
@@ -75,23 +77,18 @@ def register_extras(server: MCPServer) -> None:
         mime_type="application/json",
     )
     async def account(item: str, ctx: Context) -> str:
-        services = services_of(ctx)
-        client = await services.letexto(tenant_of(ctx))
+        services, tenant = services_of(ctx), tenant_of(ctx)
         try:
             if item == "balance":
-                balance = await client.get_balance()
-                body = {"balance": balance.balance, "unit": balance.unit, "read_at": time.time()}
+                balance = await balance_of(services, tenant)
+                body: dict[str, object] = {**balance.model_dump(), "read_at": time.time()}
             elif item == "senders":
-                senders = await client.list_senders()
-                body = {
-                    "senders": [
-                        {"name": s.name, "status": s.status, "approved": s.is_approved} for s in senders
-                    ]
-                }
+                listed = await senders_of(services, tenant, ListSendersInput())
+                body = {"senders": [s.model_dump(exclude={"id"}) for s in listed.senders]}
             else:
                 raise ResourceError("item must be 'balance' or 'senders'")
-        except lx.LetextoError as error:
-            raise ResourceError(services.redact(str(error))) from None
+        except ToolError as error:
+            raise ResourceError(str(error)) from None
         return json.dumps(body, ensure_ascii=False, indent=2)
 
     @server.prompt(

@@ -17,7 +17,7 @@ from starlette.routing import Route
 
 from letexto_mcp import __version__
 from letexto_mcp.letexto import errors as lx
-from letexto_mcp.tools.services import Services
+from letexto_mcp.services import Services
 
 READY_CACHE_SECONDS = 5.0
 READY_TIMEOUT_SECONDS = 10.0

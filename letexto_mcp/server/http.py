@@ -66,10 +66,9 @@ from letexto_mcp.server.security import (
     cors_origin_regex,
     transport_security,
 )
-from letexto_mcp.server.services import open_services
-from letexto_mcp.server.tenants import TenantClients, tenant_secret
+from letexto_mcp.server.tenants import tenant_secret
+from letexto_mcp.services import Services, open_services
 from letexto_mcp.store.base import StateStore
-from letexto_mcp.tools.services import Services
 
 logger = logging.getLogger("letexto_mcp.server.http")
 
@@ -100,14 +99,13 @@ class HttpRuntime:
         return self.services
 
     def signer(self) -> ReportSigner:
-        return self.require_services().extras["report_signer"]
+        return self.require_services().report_signer
 
     def store(self) -> StateStore:
         return self.require_services().store
 
     def remember_tenant_key(self, tenant: str, letexto_key: str) -> None:
-        tenants: TenantClients = self.require_services().extras["tenants"]
-        tenants.remember(tenant, letexto_key)
+        self.require_services().tenants.remember(tenant, letexto_key)
 
 
 def _describe_start(settings: Settings, host: str) -> None:

@@ -7,7 +7,7 @@ contact's field can push that message into an extra part or into UCS-2.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .contacts import Contact, RejectedContact
@@ -31,10 +31,16 @@ class CampaignPlan:
     non_gsm_characters: list[tuple[int, str]]  # from the template, positions in the template
 
 
-def plan_campaign(template: str, contacts: Sequence[Contact], samples: int = 3) -> CampaignPlan:
+MessageSink = Callable[[str, str], None]
+
+
+def plan_campaign(
+    template: str, contacts: Sequence[Contact], samples: int = 3, *, each: MessageSink | None = None
+) -> CampaignPlan:
     """Render `template` for every contact and count what it costs.
 
-    `{{phone}}` and `{{numero}}` are the contact's number in the vendor's form.
+    `{{phone}}` and `{{numero}}` are the contact's number in the vendor's form. `each(phone, text)`,
+    if given, sees every message that would leave (a send uses it to fingerprint what reaches whom).
     """
     uses_phone = any(name in PHONE_FIELDS for name in placeholders(template))
     distribution: dict[int, int] = {}
@@ -50,6 +56,8 @@ def plan_campaign(template: str, contacts: Sequence[Contact], samples: int = 3) 
         except MissingFields as error:
             missing.append(RejectedContact(row, contact.phone, str(error)))
             continue
+        if each is not None:
+            each(contact.phone, text)
         encoding, parts = count_parts(text)
         encodings[encoding] += 1
         distribution[parts] = distribution.get(parts, 0) + 1

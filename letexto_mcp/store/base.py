@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-IdempotencyState = Literal["in_flight", "succeeded", "failed", "outcome_unknown"]
-MarkState = Literal["in_flight", "sent", "outcome_unknown", "resolved"]
-ApprovalLabel = Literal["elicited", "token", "policy-allow", "dry-run", "none"]
+from letexto_mcp.states import UNRESOLVED, AttemptState
 
 IDEMPOTENCY_STATES: frozenset[str] = frozenset({"in_flight", "succeeded", "failed", "outcome_unknown"})
-MARK_STATES: frozenset[str] = frozenset({"in_flight", "sent", "outcome_unknown", "resolved"})
+MARK_STATES: frozenset[str] = frozenset(
+    {AttemptState.IN_FLIGHT, AttemptState.SENT, AttemptState.OUTCOME_UNKNOWN, AttemptState.RESOLVED}
+)
 # Marks that block a resend whatever their age: nobody knows whether the message left.
-UNRESOLVED_MARKS: frozenset[str] = frozenset({"in_flight", "outcome_unknown"})
+UNRESOLVED_MARKS: frozenset[str] = frozenset(UNRESOLVED)
 # Consumed token nonces are kept this long past their expiry, so a clock skew between two
 # processes sharing one state file cannot reopen a replay window.
 NONCE_PURGE_GRACE = 3600.0
@@ -45,11 +45,16 @@ class IdempotencyRecord:
 
 @dataclass(frozen=True)
 class SendMark:
-    """The last known state of one exact request (by fingerprint), for the no-key duplicate check."""
+    """One attempt at a send (by its meaning fingerprint), for the duplicate check.
+
+    Each attempt owns its own mark, named by `attempt`: it is settled or released only by that
+    attempt (compare-and-set on the name), so concurrent attempts can never overwrite each other.
+    """
 
     state: str
     at: float
     ref: str | None
+    attempt: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,15 @@ def check_idempotency_state(state: str) -> None:
 
 def mark_blocks(mark: SendMark, since: float) -> bool:
     """Whether a mark blocks a resend: unresolved at any age, or sent within the window."""
-    return mark.state in UNRESOLVED_MARKS or (mark.state == "sent" and mark.at >= since)
+    return mark.state in UNRESOLVED_MARKS or (mark.state == AttemptState.SENT and mark.at >= since)
+
+
+def most_blocking(marks: list[SendMark], since: float) -> SendMark | None:
+    """The mark to report among a send's blocking marks: an unresolved one first, else the newest."""
+    blocking = [mark for mark in marks if mark_blocks(mark, since)]
+    if not blocking:
+        return None
+    return max(blocking, key=lambda mark: (mark.state in UNRESOLVED_MARKS, mark.at))
 
 
 @runtime_checkable
@@ -185,15 +198,25 @@ class StateStore(Protocol):
         ...
 
     async def recent_send(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
-        """A blocking mark: the same request sent since `since`, or in flight / unknown at any age."""
+        """A blocking mark (see `most_blocking`): sent since `since`, or in flight / unknown at any age."""
         ...
 
-    async def claim_send(self, tenant: str, fingerprint: str, since: float, now: float) -> SendMark | None:
-        """Atomically: the blocking mark if there is one, else mark the request in_flight and return None."""
+    async def claim_send(
+        self, tenant: str, fingerprint: str, attempt: str, since: float, now: float, *, force: bool = False
+    ) -> SendMark | None:
+        """Atomically: the blocking mark if there is one, else add this attempt's in_flight mark and
+        return None. `force` (someone decided to send again): add the mark whatever blocks, and turn
+        the send's `outcome_unknown` marks into `resolved` (in-flight ones stay: they may be live)."""
         ...
 
-    async def mark_send(self, tenant: str, fingerprint: str, state: str, now: float, ref: str | None) -> None:
-        """Set the mark of a request: in_flight | sent | outcome_unknown | resolved."""
+    async def settle_send(
+        self, tenant: str, fingerprint: str, attempt: str, state: str, now: float, ref: str | None
+    ) -> bool:
+        """Set this attempt's own mark (sent | outcome_unknown); False when the attempt has no mark."""
+        ...
+
+    async def release_send(self, tenant: str, fingerprint: str, attempt: str) -> None:
+        """Remove this attempt's own mark: it never left, so it blocks nothing."""
         ...
 
     async def reserve_budget(self, tenant: str, day: str, parts: int, limit: int | None) -> BudgetResult:
@@ -202,6 +225,10 @@ class StateStore(Protocol):
 
     async def refund_budget(self, tenant: str, day: str, parts: int) -> None:
         """Give back parts of a send that never left (never below zero)."""
+        ...
+
+    async def budget_used(self, tenant: str, day: str) -> int:
+        """Parts used (reserved) on a day: a read, to refuse early what the budget cannot cover."""
         ...
 
     async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
@@ -235,6 +262,11 @@ class StateStore(Protocol):
         self, tenant: str, message_id: str, *, limit: int = 20
     ) -> list[DeliveryReport]:
         """The tenant's reports for one message, newest first, at most `limit`."""
+        ...
+
+    async def bind_report_url(self, tenant: str, nonce: str, message_id: str, now: float) -> str:
+        """Bind a delivery-report URL (its nonce) to one message, once: returns the message it is
+        bound to, which is `message_id` unless the nonce was already bound to another."""
         ...
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 
+from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
     REPORT_RETENTION,
@@ -28,7 +29,7 @@ from letexto_mcp.store.base import (
     StoreError,
     check_idempotency_state,
     check_mark_state,
-    mark_blocks,
+    most_blocking,
 )
 
 
@@ -46,11 +47,12 @@ class MemoryStore:
         self._secrets: dict[str, bytes] = {}
         self._nonces: dict[tuple[str, str], float] = {}
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
-        self._marks: dict[tuple[str, str], SendMark] = {}
+        self._marks: dict[tuple[str, str], dict[str, SendMark]] = {}  # (tenant, fp) -> attempt -> mark
         self._budget: dict[tuple[str, str], int] = {}
         self._hits: dict[str, list[float]] = {}
         self._audit: list[AuditEntry] = []
         self._reports: list[DeliveryReport] = []
+        self._report_urls: dict[tuple[str, str], tuple[str, float]] = {}  # (tenant, nonce) -> (id, at)
 
     def _check_open(self) -> None:
         if self._closed:
@@ -112,33 +114,49 @@ class MemoryStore:
             self._idempotency.pop((tenant, key), None)
 
     def _blocking_mark(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
-        mark = self._marks.get((tenant, fingerprint))
-        if mark is None:
-            return None
-        if mark_blocks(mark, since):
-            return mark
-        del self._marks[(tenant, fingerprint)]  # sent long ago, or resolved: no longer needed
-        return None
+        return most_blocking(list(self._marks.get((tenant, fingerprint), {}).values()), since)
 
     async def recent_send(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
         async with self._lock:
             self._check_open()
             return self._blocking_mark(tenant, fingerprint, since)
 
-    async def claim_send(self, tenant: str, fingerprint: str, since: float, now: float) -> SendMark | None:
+    async def claim_send(
+        self, tenant: str, fingerprint: str, attempt: str, since: float, now: float, *, force: bool = False
+    ) -> SendMark | None:
         async with self._lock:
             self._check_open()
-            mark = self._blocking_mark(tenant, fingerprint, since)
-            if mark is not None:
-                return mark
-            self._marks[(tenant, fingerprint)] = SendMark("in_flight", now, None)
+            marks = self._marks.setdefault((tenant, fingerprint), {})
+            if force:
+                for name, mark in marks.items():
+                    if mark.state == AttemptState.OUTCOME_UNKNOWN:
+                        marks[name] = SendMark(AttemptState.RESOLVED, now, mark.ref, name)
+            else:
+                blocking = self._blocking_mark(tenant, fingerprint, since)
+                if blocking is not None:
+                    return blocking
+            marks[attempt] = SendMark(AttemptState.IN_FLIGHT, now, None, attempt)
             return None
 
-    async def mark_send(self, tenant: str, fingerprint: str, state: str, now: float, ref: str | None) -> None:
+    async def settle_send(
+        self, tenant: str, fingerprint: str, attempt: str, state: str, now: float, ref: str | None
+    ) -> bool:
         check_mark_state(state)
         async with self._lock:
             self._check_open()
-            self._marks[(tenant, fingerprint)] = SendMark(state, now, ref)
+            marks = self._marks.get((tenant, fingerprint), {})
+            if attempt not in marks:
+                return False
+            marks[attempt] = SendMark(state, now, ref, attempt)
+            return True
+
+    async def release_send(self, tenant: str, fingerprint: str, attempt: str) -> None:
+        async with self._lock:
+            self._check_open()
+            marks = self._marks.get((tenant, fingerprint), {})
+            marks.pop(attempt, None)
+            if not marks:
+                self._marks.pop((tenant, fingerprint), None)
 
     async def reserve_budget(self, tenant: str, day: str, parts: int, limit: int | None) -> BudgetResult:
         if parts < 0:
@@ -156,6 +174,11 @@ class MemoryStore:
             self._check_open()
             used = self._budget.get((tenant, day), 0)
             self._budget[(tenant, day)] = max(0, used - max(0, parts))
+
+    async def budget_used(self, tenant: str, day: str) -> int:
+        async with self._lock:
+            self._check_open()
+            return self._budget.get((tenant, day), 0)
 
     async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
         async with self._lock:
@@ -207,17 +230,20 @@ class MemoryStore:
             self._check_open()
             kept_audit = [e for e in self._audit if e.at >= before]
             old_keys = [k for k, r in self._idempotency.items() if r.created_at < before]
-            old_marks = [k for k, m in self._marks.items() if m.at < before]
+            old_marks = 0
+            for send, marks in list(self._marks.items()):
+                for attempt in [a for a, mark in marks.items() if mark.at < before]:
+                    del marks[attempt]
+                    old_marks += 1
+                if not marks:
+                    del self._marks[send]
             old_days = [k for k in self._budget if k[1] < before_day]
-            pruned = Pruned(len(self._audit) - len(kept_audit), len(old_keys), len(old_marks), len(old_days))
+            pruned = Pruned(len(self._audit) - len(kept_audit), len(old_keys), old_marks, len(old_days))
             self._audit = kept_audit
-            for table, keys in (
-                (self._idempotency, old_keys),
-                (self._marks, old_marks),
-                (self._budget, old_days),
-            ):
-                for key in keys:
-                    del table[key]
+            for key in old_keys:
+                del self._idempotency[key]
+            for day in old_days:
+                del self._budget[day]
             return pruned
 
     async def save_delivery_report(self, report: DeliveryReport) -> None:
@@ -241,6 +267,15 @@ class MemoryStore:
                 DeliveryReport(r.tenant, r.message_id, r.status, r.received_at, _json_copy(r.raw))
                 for r in picked[: max(0, limit)]
             ]
+
+    async def bind_report_url(self, tenant: str, nonce: str, message_id: str, now: float) -> str:
+        async with self._lock:
+            self._check_open()
+            horizon = now - REPORT_RETENTION
+            for stale in [k for k, (_, at) in self._report_urls.items() if at < horizon]:
+                del self._report_urls[stale]
+            bound, _ = self._report_urls.setdefault((tenant, nonce), (message_id, now))
+            return bound
 
     async def close(self) -> None:
         async with self._lock:

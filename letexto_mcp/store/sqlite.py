@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
     REPORT_RETENTION,
@@ -37,10 +38,12 @@ from letexto_mcp.store.base import (
     StoreError,
     check_idempotency_state,
     check_mark_state,
-    mark_blocks,
+    most_blocking,
 )
 
-SCHEMA_VERSION = 2  # 2: audit.attempt (an entry written before a send, settled after)
+# 2: audit.attempt (an entry written before a send, settled after)
+# 3: one send mark per attempt (send_marks.attempt); delivery-report URLs bound to their message
+SCHEMA_VERSION = 3
 _SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -57,8 +60,9 @@ CREATE TABLE IF NOT EXISTS idempotency (
     result TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY (tenant, key));
 CREATE TABLE IF NOT EXISTS send_marks (
-    tenant TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL, at REAL NOT NULL, ref TEXT,
-    PRIMARY KEY (tenant, fingerprint));
+    tenant TEXT NOT NULL, fingerprint TEXT NOT NULL, attempt TEXT NOT NULL, state TEXT NOT NULL,
+    at REAL NOT NULL, ref TEXT,
+    PRIMARY KEY (tenant, fingerprint, attempt));
 CREATE TABLE IF NOT EXISTS budget (
     tenant TEXT NOT NULL, day TEXT NOT NULL, used INTEGER NOT NULL,
     PRIMARY KEY (tenant, day));
@@ -73,6 +77,20 @@ CREATE TABLE IF NOT EXISTS delivery_reports (
     status TEXT NOT NULL, received_at REAL NOT NULL, raw TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS delivery_reports_message ON delivery_reports (tenant, message_id, received_at);
 CREATE INDEX IF NOT EXISTS delivery_reports_age ON delivery_reports (received_at);
+CREATE TABLE IF NOT EXISTS report_urls (
+    tenant TEXT NOT NULL, nonce TEXT NOT NULL, message_id TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (tenant, nonce));
+CREATE INDEX IF NOT EXISTS report_urls_age ON report_urls (at);
+"""
+_MARKS_V3 = """
+CREATE TABLE send_marks_v3 (
+    tenant TEXT NOT NULL, fingerprint TEXT NOT NULL, attempt TEXT NOT NULL, state TEXT NOT NULL,
+    at REAL NOT NULL, ref TEXT,
+    PRIMARY KEY (tenant, fingerprint, attempt));
+INSERT INTO send_marks_v3 (tenant, fingerprint, attempt, state, at, ref)
+    SELECT tenant, fingerprint, 'before-v3', state, at, ref FROM send_marks;
+DROP TABLE send_marks;
+ALTER TABLE send_marks_v3 RENAME TO send_marks
 """
 
 
@@ -84,12 +102,17 @@ def _prepare_file(path: Path) -> None:
         os.close(fd)
 
 
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
 def _upgrade(conn: sqlite3.Connection, version: int) -> None:
     """Bring a state file written by an older letexto-mcp up to SCHEMA_VERSION, in place."""
-    if version < 2:
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
-        if "attempt" not in columns:
-            conn.execute("ALTER TABLE audit ADD COLUMN attempt TEXT")
+    if version < 2 and "attempt" not in _columns(conn, "audit"):
+        conn.execute("ALTER TABLE audit ADD COLUMN attempt TEXT")
+    if version < 3 and "attempt" not in _columns(conn, "send_marks"):
+        for statement in _MARKS_V3.split(";"):
+            conn.execute(statement)
     conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
 
@@ -281,49 +304,64 @@ class SqliteStore:
     def _blocking_mark(
         conn: sqlite3.Connection, tenant: str, fingerprint: str, since: float
     ) -> SendMark | None:
-        row = conn.execute(
-            "SELECT state, at, ref FROM send_marks WHERE tenant = ? AND fingerprint = ?",
+        rows = conn.execute(
+            "SELECT state, at, ref, attempt FROM send_marks WHERE tenant = ? AND fingerprint = ?",
             (tenant, fingerprint),
-        ).fetchone()
-        if row is None:
-            return None
-        mark = SendMark(row[0], row[1], row[2])
-        if mark_blocks(mark, since):
-            return mark
-        conn.execute("DELETE FROM send_marks WHERE tenant = ? AND fingerprint = ?", (tenant, fingerprint))
-        return None
+        ).fetchall()
+        return most_blocking([SendMark(*row) for row in rows], since)
 
     async def recent_send(self, tenant: str, fingerprint: str, since: float) -> SendMark | None:
         def op() -> SendMark | None:
-            with self._write() as conn:
-                return self._blocking_mark(conn, tenant, fingerprint, since)
+            return self._blocking_mark(self._connection(), tenant, fingerprint, since)
 
         return await self._run(op)
 
-    async def claim_send(self, tenant: str, fingerprint: str, since: float, now: float) -> SendMark | None:
+    async def claim_send(
+        self, tenant: str, fingerprint: str, attempt: str, since: float, now: float, *, force: bool = False
+    ) -> SendMark | None:
         def op() -> SendMark | None:
             with self._write() as conn:
-                mark = self._blocking_mark(conn, tenant, fingerprint, since)
-                if mark is not None:
-                    return mark
+                if force:
+                    conn.execute(
+                        "UPDATE send_marks SET state = ?, at = ? WHERE tenant = ? AND fingerprint = ? "
+                        "AND state = ?",
+                        (AttemptState.RESOLVED, now, tenant, fingerprint, AttemptState.OUTCOME_UNKNOWN),
+                    )
+                else:
+                    mark = self._blocking_mark(conn, tenant, fingerprint, since)
+                    if mark is not None:
+                        return mark
                 conn.execute(
-                    "INSERT OR REPLACE INTO send_marks (tenant, fingerprint, state, at, ref)"
-                    " VALUES (?, ?, 'in_flight', ?, NULL)",
-                    (tenant, fingerprint, now),
+                    "INSERT INTO send_marks (tenant, fingerprint, attempt, state, at, ref)"
+                    " VALUES (?, ?, ?, ?, ?, NULL)",
+                    (tenant, fingerprint, attempt, AttemptState.IN_FLIGHT, now),
                 )
                 return None
 
         return await self._run(op)
 
-    async def mark_send(self, tenant: str, fingerprint: str, state: str, now: float, ref: str | None) -> None:
+    async def settle_send(
+        self, tenant: str, fingerprint: str, attempt: str, state: str, now: float, ref: str | None
+    ) -> bool:
         check_mark_state(state)
 
+        def op() -> bool:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "UPDATE send_marks SET state = ?, at = ?, ref = ?"
+                    " WHERE tenant = ? AND fingerprint = ? AND attempt = ?",
+                    (str(state), now, ref, tenant, fingerprint, attempt),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(op)
+
+    async def release_send(self, tenant: str, fingerprint: str, attempt: str) -> None:
         def op() -> None:
             with self._write() as conn:
                 conn.execute(
-                    "INSERT OR REPLACE INTO send_marks (tenant, fingerprint, state, at, ref)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (tenant, fingerprint, state, now, ref),
+                    "DELETE FROM send_marks WHERE tenant = ? AND fingerprint = ? AND attempt = ?",
+                    (tenant, fingerprint, attempt),
                 )
 
         await self._run(op)
@@ -359,6 +397,17 @@ class SqliteStore:
                 )
 
         await self._run(op)
+
+    async def budget_used(self, tenant: str, day: str) -> int:
+        def op() -> int:
+            row = (
+                self._connection()
+                .execute("SELECT used FROM budget WHERE tenant = ? AND day = ?", (tenant, day))
+                .fetchone()
+            )
+            return int(row[0]) if row else 0
+
+        return await self._run(op)
 
     async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
         def op() -> RateResult:
@@ -473,6 +522,21 @@ class SqliteStore:
                 .fetchall()
             )
             return [DeliveryReport(tenant, message_id, row[0], row[1], json.loads(row[2])) for row in rows]
+
+        return await self._run(op)
+
+    async def bind_report_url(self, tenant: str, nonce: str, message_id: str, now: float) -> str:
+        def op() -> str:
+            with self._write() as conn:
+                conn.execute("DELETE FROM report_urls WHERE at < ?", (now - REPORT_RETENTION,))
+                conn.execute(
+                    "INSERT OR IGNORE INTO report_urls (tenant, nonce, message_id, at) VALUES (?, ?, ?, ?)",
+                    (tenant, nonce, message_id, now),
+                )
+                row = conn.execute(
+                    "SELECT message_id FROM report_urls WHERE tenant = ? AND nonce = ?", (tenant, nonce)
+                ).fetchone()
+                return str(row[0])
 
         return await self._run(op)
 

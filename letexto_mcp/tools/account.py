@@ -6,24 +6,29 @@ from mcp.server.mcpserver import Context
 
 from letexto_mcp.schemas.inputs import GetBalanceInput
 from letexto_mcp.schemas.outputs import BalanceResult
+from letexto_mcp.services import Services
 from letexto_mcp.tools.annotations import READ
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
-from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
 
 LOW_BALANCE = 50.0  # credits under which get_balance says `low`
 
 
-async def get_balance(services: Services, args: GetBalanceInput, ctx: Context) -> BalanceResult:
-    client = await services.letexto(tenant_of(ctx))
-    async with letexto_call():
+async def balance_of(services: Services, tenant: str) -> BalanceResult:
+    """The tenant's balance (the tool and the `letexto://account/balance` resource both read it here)."""
+    client = await services.letexto(tenant)
+    async with letexto_call(key_setting=services.key_setting(tenant)):
         balance = await client.get_balance()
     return BalanceResult(
         balance=balance.balance,
         unit=balance.unit or "credits (1 credit = 1 SMS part)",
         low=balance.balance < LOW_BALANCE,
     )
+
+
+async def get_balance(services: Services, args: GetBalanceInput, ctx: Context) -> BalanceResult:
+    return await balance_of(services, tenant_of(ctx))
 
 
 SPECS = [

@@ -2,54 +2,44 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import InputRequiredResult
 
 from letexto_mcp.guard.pipeline import SendPlan
 from letexto_mcp.lazy import lazy_module
 from letexto_mcp.schemas.inputs import CreateEmailCampaignInput, CreateSmsCampaignInput
 from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendResult
+from letexto_mcp.services import Services
 from letexto_mcp.sms.templates import vendor_template
 from letexto_mcp.tools.annotations import SEND
 from letexto_mcp.tools.messages import input_blockers
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
-from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
-
-if TYPE_CHECKING:
-    from letexto_mcp.tools.sms_plan import SmsPlan
+from letexto_mcp.tools.what_leaves import WhatLeaves
 
 sms_plan = lazy_module("letexto_mcp.tools.sms_plan")  # loads with the first call (see messages.py)
+EMAIL_BODY_SHOWN = 2000
 
 
-def _campaign_plan(services: Services, args: CreateSmsCampaignInput) -> SmsPlan:
-    return sms_plan.plan_sms(
+async def create_sms_campaign(
+    services: Services, args: CreateSmsCampaignInput, ctx: Context
+) -> SendResult | InputRequiredResult:
+    tenant = tenant_of(ctx)
+    sent_at = parse_send_at(args.send_at)
+    leaving = WhatLeaves()
+    plan = sms_plan.plan_sms(
         services,
         content=args.content,
         contacts=args.contacts,
         contacts_csv=args.contacts_csv,
         sender=args.sender,
+        each=leaving.add,
     )
-
-
-async def sms_campaign_question(services: Services, args: CreateSmsCampaignInput) -> str | None:
-    plan = _campaign_plan(services, args)
-    if plan.blockers:
-        return None
-    question = sms_plan.approval_question(plan, scheduled_for=args.send_at)
-    return f"Campaign «{args.label}»: {question}"
-
-
-async def create_sms_campaign(
-    services: Services, args: CreateSmsCampaignInput, ctx: Context, approval: str
-) -> SendResult:
-    tenant = tenant_of(ctx)
-    sent_at = parse_send_at(args.send_at)
-    plan = _campaign_plan(services, args)
     input_blockers(plan)
     account = await sms_plan.check_account(services, tenant, plan.sender)
     preview = sms_plan.build_preview(plan, account)
@@ -62,7 +52,17 @@ async def create_sms_campaign(
         "send_at": iso_utc(sent_at),
         "contacts": wire_contacts,
     }
-    guard_plan = sms_send_plan("create_sms_campaign", tenant, request, plan, account, preview)
+    question = sms_plan.approval_question(plan, account, leaving, scheduled_for=iso_utc(sent_at))
+    guard_plan = sms_send_plan(
+        "create_sms_campaign",
+        tenant,
+        request,
+        plan,
+        account,
+        preview,
+        meaning=leaving.meaning("sms", {"sender": plan.sender, "send_at": iso_utc(sent_at)}),
+        question=f"Campaign «{args.label}»: {question}",
+    )
     client = await services.letexto(tenant)
     rejected = plan.recipients.rejected_count + len(plan.missing)
 
@@ -90,7 +90,7 @@ async def create_sms_campaign(
         }
 
     return await run_guarded(
-        services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=iso_utc(sent_at)
+        services, guard_plan, ctx, args=args, perform=perform, scheduled_for=iso_utc(sent_at)
     )
 
 
@@ -120,14 +120,21 @@ def _email_preview(args: CreateEmailCampaignInput, unique: list[str], merged: in
     )
 
 
-async def email_campaign_question(services: Services, args: CreateEmailCampaignInput) -> str | None:
-    unique, merged = _email_recipients(args.recipients)
-    return "Send this email campaign?\n" + _email_preview(args, unique, merged).summary
+def _email_question(args: CreateEmailCampaignInput, unique: list[str]) -> str:
+    """Everything that leaves, for the dialog: sender, every recipient count, subject, the body's start."""
+    body = args.content if len(args.content) <= EMAIL_BODY_SHOWN else args.content[:EMAIL_BODY_SHOWN]
+    hidden = len(args.content) - len(body)
+    more = f" … ({hidden} more characters not shown here)" if hidden else ""
+    who = ", ".join(unique[:3]) + (f" and {len(unique) - 3} more" if len(unique) > 3 else "")
+    return (
+        f"Send this email campaign «{args.label}» now?\nFrom: {args.from_email}\n"
+        f"To: {len(unique)} recipient(s): {who}\nSubject: «{args.subject}»\nBody: «{body}{more}»"
+    )
 
 
 async def create_email_campaign(
-    services: Services, args: CreateEmailCampaignInput, ctx: Context, approval: str
-) -> SendResult:
+    services: Services, args: CreateEmailCampaignInput, ctx: Context
+) -> SendResult | InputRequiredResult:
     tenant = tenant_of(ctx)
     unique, merged = _email_recipients(args.recipients)
     if not unique:
@@ -140,6 +147,9 @@ async def create_email_campaign(
         "subject": args.subject,
         "content": args.content,
     }
+    leaving = WhatLeaves()
+    for address in unique:
+        leaving.add(address.lower(), args.subject + "\0" + args.content)
     guard_plan = SendPlan(
         tool="create_email_campaign",
         tenant=tenant,
@@ -151,6 +161,8 @@ async def create_email_campaign(
         sender=args.from_email,
         sender_approved=None,
         preview=preview.model_dump(mode="json"),
+        meaning=leaving.meaning("email", {"from": args.from_email.lower()}),
+        question=_email_question(args, unique),
     )
     client = await services.letexto(tenant)
 
@@ -171,9 +183,7 @@ async def create_email_campaign(
             "rejected": 0,
         }
 
-    return await run_guarded(
-        services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=None
-    )
+    return await run_guarded(services, guard_plan, ctx, args=args, perform=perform, scheduled_for=None)
 
 
 SMS_CAMPAIGN_DESCRIPTION = (
@@ -208,7 +218,6 @@ SPECS = [
         output_model=SendResult,
         handler=create_sms_campaign,
         annotations=SEND,
-        approval_question=sms_campaign_question,
     ),
     ToolSpec(
         name="create_email_campaign",
@@ -218,6 +227,5 @@ SPECS = [
         output_model=SendResult,
         handler=create_email_campaign,
         annotations=SEND,
-        approval_question=email_campaign_question,
     ),
 ]

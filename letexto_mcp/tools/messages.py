@@ -6,16 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import InputRequiredResult
 
 from letexto_mcp.lazy import lazy_module
 from letexto_mcp.schemas.inputs import PreviewSmsInput, SendSmsInput
 from letexto_mcp.schemas.outputs import PreviewResult, SendResult
+from letexto_mcp.services import Services
+from letexto_mcp.states import SendStatus
 from letexto_mcp.tools.annotations import READ, SEND
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
-from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
+from letexto_mcp.tools.what_leaves import WhatLeaves
+
+FRESH = frozenset({SendStatus.SUBMITTED, SendStatus.SCHEDULED})
 
 if TYPE_CHECKING:
     from letexto_mcp.tools.sms_plan import SmsPlan
@@ -43,21 +48,11 @@ async def preview_sms(services: Services, args: PreviewSmsInput, ctx: Context) -
     return sms_plan.build_preview(plan, account)
 
 
-def _send_sms_plan(services: Services, args: SendSmsInput) -> SmsPlan:
-    return sms_plan.plan_sms(services, content=args.content, to=args.to, sender=args.sender)
-
-
-async def send_sms_question(services: Services, args: SendSmsInput) -> str | None:
-    plan = _send_sms_plan(services, args)
-    if plan.blockers:
-        return None
-    return sms_plan.approval_question(plan, scheduled_for=args.send_at)
-
-
-async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approval: str) -> SendResult:
+async def send_sms(services: Services, args: SendSmsInput, ctx: Context) -> SendResult | InputRequiredResult:
     tenant = tenant_of(ctx)
     send_at = parse_send_at(args.send_at)
-    plan = _send_sms_plan(services, args)
+    leaving = WhatLeaves()
+    plan = sms_plan.plan_sms(services, content=args.content, to=args.to, sender=args.sender, each=leaving.add)
     input_blockers(plan)
     account = await sms_plan.check_account(services, tenant, plan.sender)
     preview = sms_plan.build_preview(plan, account)
@@ -69,9 +64,18 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
         "send_at": iso_utc(send_at),
         "custom_data": args.custom_data,
     }
-    guard_plan = sms_send_plan("send_sms", tenant, request, plan, account, preview)
+    guard_plan = sms_send_plan(
+        "send_sms",
+        tenant,
+        request,
+        plan,
+        account,
+        preview,
+        meaning=leaving.meaning("sms", {"sender": plan.sender, "send_at": iso_utc(send_at)}),
+        question=sms_plan.approval_question(plan, account, leaving, scheduled_for=iso_utc(send_at)),
+    )
     client = await services.letexto(tenant)
-    report_url = services.delivery_report_url(tenant)
+    report = services.delivery_report_url(tenant)
 
     async def perform() -> dict[str, Any]:
         sent = await client.send_sms(
@@ -80,8 +84,8 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
             content=args.content,
             custom_data=args.custom_data,
             send_at=send_at,
-            dlr_url=report_url,
-            dlr_method="POST" if report_url else None,
+            dlr_url=report.url if report else None,
+            dlr_method="POST" if report else None,
         )
         return {
             "status": "scheduled" if send_at else "submitted",
@@ -93,9 +97,12 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context, approva
             "scheduled_for": iso_utc(send_at),
         }
 
-    return await run_guarded(
-        services, guard_plan, approval=approval, args=args, perform=perform, scheduled_for=iso_utc(send_at)
+    result = await run_guarded(
+        services, guard_plan, ctx, args=args, perform=perform, scheduled_for=iso_utc(send_at)
     )
+    if report is not None and isinstance(result, SendResult) and result.message_id and result.status in FRESH:
+        await report.bind(services.store, result.message_id)  # this URL reports on this message only
+    return result
 
 
 PREVIEW_DESCRIPTION = (
@@ -142,6 +149,5 @@ SPECS = [
         output_model=SendResult,
         handler=send_sms,
         annotations=SEND,
-        approval_question=send_sms_question,
     ),
 ]

@@ -16,36 +16,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Union
 
-from mcp.server.mcpserver import Context, Elicit, ElicitationResult, Resolve
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
-from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp_types import ToolAnnotations
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from mcp_types import InputRequiredResult, ToolAnnotations
+from pydantic import BeforeValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
 from letexto_mcp.schemas.common import ToolInput, ToolOutput
 from letexto_mcp.schemas.files import committed_schema
 from letexto_mcp.schemas.jsonschema import tool_input_schema
-from letexto_mcp.tools.services import Services
+from letexto_mcp.services import Services
+from letexto_mcp.tools.sdk_bridge import forge_signature, sdk_tool, with_output_schema
 
 MAX_ERRORS_SHOWN = 8
 
-
-class ApprovalForm(BaseModel):
-    """The one question the user answers when the client can ask them."""
-
-    approve: bool = Field(title="Send it?", description="Tick to send exactly what is described above.")
-
-
-class NotAsked(BaseModel):
-    """Marker: the approval resolver chose not to ask (policy, token given, invalid input…)."""
-
-    not_asked: bool = True
-
-
-Handler = Callable[..., Awaitable[ToolOutput]]
-QuestionBuilder = Callable[[Services, Any], Awaitable[str | None]]
+Handler = Callable[..., Awaitable[ToolOutput | InputRequiredResult]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +45,6 @@ class ToolSpec:
     output_model: type[ToolOutput]
     handler: Handler
     annotations: ToolAnnotations
-    approval_question: QuestionBuilder | None = None
 
 
 def _as_text(value: Any) -> Any:
@@ -122,90 +107,25 @@ def parse_input(spec: ToolSpec, raw: dict[str, Any]) -> ToolInput:
 
 
 def services_of(ctx: Context) -> Services:
-    return ctx.request_context.lifespan_context
+    services: Services = ctx.request_context.lifespan_context
+    return services
 
 
-def can_ask_user(ctx: Context) -> bool:
-    """Whether this client can be asked for approval during this call (either protocol era)."""
-    caps = ctx.client_capabilities
-    if caps is None or caps.elicitation is None:
-        return False
-    elicitation = caps.elicitation
-    if getattr(elicitation, "form", None) is None and getattr(elicitation, "url", None) is not None:
-        return False
-    version = ctx.protocol_version or ""
-    if version >= "2026-07-28":
-        return True
-    return bool(ctx.session.can_send_request)
+def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput | InputRequiredResult]]:
+    """The function the SDK calls: a lenient signature, strict validation inside."""
 
-
-def _make_resolver(spec: ToolSpec) -> Callable[..., Awaitable[Any]]:
-    async def ask_approval(ctx: Context, **raw: Any) -> ApprovalForm | NotAsked | Elicit[ApprovalForm]:
-        services = services_of(ctx)
-        if spec.approval_question is None or services.settings.send_policy != "confirm":
-            return NotAsked()
-        if not can_ask_user(ctx):
-            return NotAsked()
-        try:
-            args = spec.input_model.model_validate({k: v for k, v in raw.items() if v is not None})
-        except ValidationError:
-            return NotAsked()
-        if getattr(args, "confirmation_token", None):
-            return NotAsked()
-        question = await spec.approval_question(services, args)
-        if question is None:
-            return NotAsked()
-        return Elicit(question, ApprovalForm)
-
-    ctx_param = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
-    ask_approval.__signature__ = inspect.Signature([ctx_param, *_raw_parameters(spec.input_model)])  # type: ignore[attr-defined]
-    ask_approval.__annotations__ = {"ctx": Context, "return": ApprovalForm | NotAsked | Elicit[ApprovalForm]}
-    ask_approval.__name__ = ask_approval.__qualname__ = f"ask_approval_{spec.name}"
-    return ask_approval
-
-
-def approval_from(answer: Any) -> str:
-    """Map the resolver's outcome to the guard's vocabulary."""
-    if answer is None:
-        return "none"
-    action = getattr(answer, "action", None)
-    data = getattr(answer, "data", None)
-    if isinstance(data, NotAsked) or (action == "accept" and data is None):
-        return "none"
-    if action == "accept" and isinstance(data, ApprovalForm):
-        return "elicited-accept" if data.approve else "elicited-decline"
-    if action == "decline":
-        return "elicited-decline"
-    if action == "cancel":
-        return "elicited-cancel"
-    return "none"
-
-
-def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput]]:
-    """The function the SDK calls: a lenient signature, strict validation inside, approval resolved."""
-    resolver = _make_resolver(spec) if spec.approval_question is not None else None
-
-    async def run(ctx: Context, approval: Any = None, **raw: Any) -> ToolOutput:
+    async def run(ctx: Context, **raw: Any) -> ToolOutput | InputRequiredResult:
         args = parse_input(spec, raw)
-        if resolver is None:
-            return await spec.handler(services_of(ctx), args, ctx)
-        return await spec.handler(services_of(ctx), args, ctx, approval_from(approval))
+        return await spec.handler(services_of(ctx), args, ctx)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
-    annotations: dict[str, Any] = {"ctx": Context, "return": spec.output_model}
-    if resolver is not None:
-        approval_type = Annotated[ElicitationResult[ApprovalForm], Resolve(resolver)]
-        params.append(inspect.Parameter("approval", inspect.Parameter.KEYWORD_ONLY, annotation=approval_type))
-        annotations["approval"] = approval_type
     params.extend(_raw_parameters(spec.input_model))
-    run.__signature__ = inspect.Signature(params, return_annotation=spec.output_model)  # type: ignore[attr-defined]
-    run.__annotations__ = annotations
-    run.__name__ = run.__qualname__ = spec.name
+    forge_signature(run, spec.name, params, {"ctx": Context}, spec.output_model)
     return run
 
 
 def _sdk_tool(spec: ToolSpec, *, structured_output: bool | None) -> Tool:
-    return Tool.from_function(
+    return sdk_tool(
         _tool_function(spec),
         name=spec.name,
         title=spec.title,
@@ -232,8 +152,4 @@ def build_tool(spec: ToolSpec) -> Tool:
     if input_schema is None or output_schema is None:
         return derived_tool(spec)
     tool = _sdk_tool(spec, structured_output=False)  # the output schema is given below, not generated
-    # FuncMetadata takes a given output_schema as is and validates results against output_model.
-    metadata = FuncMetadata(
-        arg_model=tool.fn_metadata.arg_model, output_model=spec.output_model, output_schema=output_schema
-    )
-    return tool.model_copy(update={"parameters": input_schema, "fn_metadata": metadata})
+    return with_output_schema(tool, input_schema, spec.output_model, output_schema)

@@ -8,10 +8,10 @@ from mcp.server.mcpserver import Context
 
 from letexto_mcp.schemas.inputs import CreateSenderInput, ListSendersInput
 from letexto_mcp.schemas.outputs import CreateSenderResult, SenderInfo, SendersResult
+from letexto_mcp.services import Services
 from letexto_mcp.tools.annotations import CREATE, READ
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
-from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
 
 if TYPE_CHECKING:
@@ -24,9 +24,10 @@ def sender_info(sender: Sender) -> SenderInfo:
     )
 
 
-async def list_senders(services: Services, args: ListSendersInput, ctx: Context) -> SendersResult:
-    client = await services.letexto(tenant_of(ctx))
-    async with letexto_call():
+async def senders_of(services: Services, tenant: str, args: ListSendersInput) -> SendersResult:
+    """The tenant's senders (the tool and the `letexto://account/senders` resource both read them here)."""
+    client = await services.letexto(tenant)
+    async with letexto_call(key_setting=services.key_setting(tenant)):
         senders = await client.list_senders(
             query=args.query, status=args.status, all_accounts=args.all_accounts
         )
@@ -39,9 +40,13 @@ async def list_senders(services: Services, args: ListSendersInput, ctx: Context)
     )
 
 
+async def list_senders(services: Services, args: ListSendersInput, ctx: Context) -> SendersResult:
+    return await senders_of(services, tenant_of(ctx), args)
+
+
 async def create_sender(services: Services, args: CreateSenderInput, ctx: Context) -> CreateSenderResult:
     client = await services.letexto(tenant_of(ctx))
-    async with letexto_call():
+    async with letexto_call(key_setting=services.key_setting(tenant_of(ctx))):
         sender = await client.create_sender(args.name)
     info = sender_info(sender)
     if info.approved:

@@ -1,19 +1,32 @@
-"""What the three send tools share: running the guard and turning its outcome into a `SendResult`."""
+"""What the three send tools share: running the guard and turning its answer into a tool result."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from letexto_mcp.guard.pipeline import SendOutcome, SendPlan
-from letexto_mcp.letexto import errors as lx
+from mcp.server.mcpserver import Context
+from mcp_types import InputRequiredResult
+
+from letexto_mcp.guard.outcome import SendOutcome, Suspended
+from letexto_mcp.guard.plan import SendPlan
 from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, SendResult
-from letexto_mcp.tools.services import Services
+from letexto_mcp.services import Services
+from letexto_mcp.states import SendStatus
+from letexto_mcp.tools.approval import DialogApprover
 
 if TYPE_CHECKING:
     from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
 
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+class SendArguments(Protocol):
+    """The arguments every send tool shares with the guard."""
+
+    idempotency_key: str | None
+    confirmation_token: str | None
+    allow_duplicate: bool
 
 
 def _preview_model(preview: Mapping[str, Any] | None) -> PreviewResult | EmailPreview | None:
@@ -30,7 +43,7 @@ def outcome_to_result(
     """The structured result of a send tool, from the guard's outcome."""
     result = dict(outcome.result or {})
     token_ttl = None
-    if outcome.status == "confirmation_required":
+    if outcome.status is SendStatus.CONFIRMATION_REQUIRED:
         token_ttl = services.settings.confirmation_ttl_seconds
     refusal = Refusal.model_validate(dict(outcome.refusal)) if outcome.refusal else None
     return SendResult(
@@ -59,8 +72,11 @@ def sms_send_plan(
     plan: SmsPlan,
     account: AccountCheck,
     preview: PreviewResult,
+    *,
+    meaning: str,
+    question: str,
 ) -> SendPlan:
-    """The guard's view of an SMS send: recipients, parts, credits, sender and balance."""
+    """The guard's view of an SMS send: recipients, parts, credits, sender, balance, and what leaves."""
     return SendPlan(
         tool=tool,
         tenant=tenant,
@@ -74,55 +90,32 @@ def sms_send_plan(
         preview=preview.model_dump(mode="json"),
         usable_senders=tuple(account.sender.usable),
         balance=account.balance,
+        meaning=meaning,
+        question=question,
     )
-
-
-def once(perform: Perform, operation: str) -> Perform:
-    """Classify a failed send conservatively: only a clear refusal by LeTexto counts as 'not sent'.
-
-    A 5xx, an accepted answer we could not read, or any unexpected exception may hide a message
-    that left: it becomes `OutcomeUnknownError`, which blocks a blind resend.
-    """
-
-    async def attempt() -> Mapping[str, Any]:
-        try:
-            return await perform()
-        except (lx.RequestNotSentError, lx.OutcomeUnknownError):
-            raise
-        except lx.UnexpectedResponseError as error:
-            if error.accepted or (error.status_code or 0) >= 500:
-                raise lx.OutcomeUnknownError(str(error), operation=operation) from None
-            raise
-        except lx.ServerError as error:
-            raise lx.OutcomeUnknownError(str(error), operation=operation) from None
-        except lx.LetextoAPIError:
-            raise
-        except Exception as error:
-            raise lx.OutcomeUnknownError(
-                f"unexpected failure while sending ({type(error).__name__})", operation=operation
-            ) from None
-
-    return attempt
 
 
 async def run_guarded(
     services: Services,
     plan: SendPlan,
+    ctx: Context,
     *,
-    approval: str,
-    args: Any,
+    args: SendArguments,
     perform: Perform,
     scheduled_for: str | None,
-) -> SendResult:
-    """One send through every guard layer, exactly once."""
-    outcome = await services.guard.run(
+) -> SendResult | InputRequiredResult:
+    """One send through every guard stage, at most once; an approval round trip is passed through."""
+    answer = await services.guard.run(
         plan,
-        approval=approval,  # type: ignore[arg-type]
+        perform=perform,
+        approver=DialogApprover(ctx),
         confirmation_token=args.confirmation_token,
         idempotency_key=args.idempotency_key,
         allow_duplicate=args.allow_duplicate,
-        perform=once(perform, plan.tool),
     )
+    if isinstance(answer, Suspended):
+        payload: InputRequiredResult = answer.payload
+        return payload
     return outcome_to_result(
-        outcome, services=services, idempotency_key=args.idempotency_key, scheduled_for=scheduled_for
+        answer, services=services, idempotency_key=args.idempotency_key, scheduled_for=scheduled_for
     )

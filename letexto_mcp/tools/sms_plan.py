@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.schemas.outputs import (
@@ -25,12 +26,14 @@ from letexto_mcp.schemas.outputs import (
     SenderCheck,
     TextAnalysis,
 )
-from letexto_mcp.sms.campaign import plan_campaign
+from letexto_mcp.services import Services
+from letexto_mcp.sms.campaign import MessageSink, plan_campaign
 from letexto_mcp.sms.contacts import Contact, ContactList, ContactsError, parse_contacts, parse_contacts_csv
 from letexto_mcp.sms.rewrite import gsm7_rewrite
 from letexto_mcp.sms.segments import count_segments
 from letexto_mcp.sms.templates import placeholders
-from letexto_mcp.tools.services import Services
+from letexto_mcp.tools.errors import explain
+from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
     from letexto_mcp.letexto.models import Sender
@@ -67,8 +70,11 @@ class SmsPlan:
 
 @dataclass
 class AccountCheck:
+    """Balance and sender as LeTexto reports them; `warnings` say what could not be read and why."""
+
     balance: float | None
     sender: SenderCheck
+    warnings: list[str] = field(default_factory=list)
 
 
 def analyse_text(content: str) -> TextAnalysis:
@@ -112,8 +118,12 @@ def plan_sms(
     contacts: Sequence[dict[str, Any]] | None = None,
     contacts_csv: str | None = None,
     sender: str | None = None,
+    each: MessageSink | None = None,
 ) -> SmsPlan:
-    """Normalise recipients, render and count every message; no network."""
+    """Normalise recipients, render and count every message; no network.
+
+    `each(phone, text)`, if given, sees every message that would leave (see `plan_campaign`).
+    """
     settings = services.settings
     region = settings.default_region
     blockers: list[str] = []
@@ -139,7 +149,7 @@ def plan_sms(
             "give 'contacts' with those fields (create_sms_campaign), or write the text out in full"
         )
 
-    campaign = plan_campaign(content, parsed.contacts, samples=3) if personalised else None
+    campaign = plan_campaign(content, parsed.contacts, samples=3, each=each) if personalised else None
     text = analyse_text(content)
     valid_contacts = parsed.contacts
     missing: list[RejectedRecipient] = []
@@ -162,6 +172,9 @@ def plan_sms(
         ]
         total_parts, max_parts = text.parts * count, text.parts if count else 0
         distribution = {text.parts: count} if count else {}
+        if each is not None and not blockers:
+            for contact in valid_contacts:
+                each(contact.phone, content)
 
     warnings = list(parsed.warnings)
     recipients = RecipientsSummary(
@@ -192,50 +205,71 @@ def plan_sms(
 
 
 async def check_account(services: Services, tenant: str, sender: str | None) -> AccountCheck:
-    """Balance and sender approval; either may be unknown when LeTexto cannot be read."""
+    """Balance and sender approval, read together.
+
+    A refused key is an error (nothing can be sent with it, and the preview would lie); an outage
+    leaves the balance or the senders unknown, and says so in `warnings`, which the preview and the
+    approval question show.
+    """
     client = await services.letexto(tenant)
     balance: float | None = None
     senders: list[Sender] | None = None
+    warnings: list[str] = []
+    refused: list[lx.AuthenticationError] = []
 
     async def read_balance() -> None:
         nonlocal balance
         try:
             balance = (await client.get_balance()).balance
+        except lx.AuthenticationError as error:
+            refused.append(error)
         except lx.LetextoError as error:
-            logger.warning("balance unavailable for preview: %s", services.redact(str(error)))
+            warnings.append(f"balance unknown: LeTexto could not be read ({services.redact(str(error))})")
 
     async def read_senders() -> None:
         nonlocal senders
         try:
             senders = await client.list_senders()
+        except lx.AuthenticationError as error:
+            refused.append(error)
         except lx.LetextoError as error:
-            logger.warning("senders unavailable for preview: %s", services.redact(str(error)))
+            warnings.append(
+                f"sender approval unknown: LeTexto could not be read ({services.redact(str(error))})"
+            )
 
     async with anyio.create_task_group() as group:  # two independent reads: one round trip, not two
         group.start_soon(read_balance)
         group.start_soon(read_senders)
+    if refused:
+        raise ToolError(services.redact(explain(refused[0], key_setting=services.key_setting(tenant))))
+    for warning in warnings:
+        logger.warning("preview: %s", warning)
     if senders is None:
         return AccountCheck(
-            balance, SenderCheck(name=sender, approved=None, note="senders could not be checked")
+            balance, SenderCheck(name=sender, approved=None, note="senders could not be checked"), warnings
         )
     usable = sorted({s.name for s in senders if s.is_approved})
     if sender is None:
         note = "no sender given and LETEXTO_DEFAULT_SENDER is not set: choose one of the usable senders"
-        return AccountCheck(balance, SenderCheck(name=None, approved=False, usable=usable, note=note))
+        return AccountCheck(
+            balance, SenderCheck(name=None, approved=False, usable=usable, note=note), warnings
+        )
     match = next((s for s in senders if s.name == sender), None)
     if match is None:
         note = (
             f"sender {sender!r} does not exist on this account; create it with create_sender or use one of: "
         )
         note += ", ".join(usable) or "(none approved yet)"
-        return AccountCheck(balance, SenderCheck(name=sender, approved=False, usable=usable, note=note))
+        return AccountCheck(
+            balance, SenderCheck(name=sender, approved=False, usable=usable, note=note), warnings
+        )
     note = None
     if not match.is_approved:
         note = f"sender {sender!r} is still {match.status} validation at LeTexto; use one of: " + (
             ", ".join(usable) or "(none approved yet)"
         )
     return AccountCheck(
-        balance, SenderCheck(name=sender, approved=match.is_approved, usable=usable, note=note)
+        balance, SenderCheck(name=sender, approved=match.is_approved, usable=usable, note=note), warnings
     )
 
 
@@ -251,7 +285,7 @@ def _first_text(plan: SmsPlan) -> str:
     return plan.samples[0].text if plan.samples else plan.content
 
 
-def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
+def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck, warnings: list[str]) -> str:
     who, text = _who(plan), _first_text(plan)
     parts = (
         f"{cost.total_parts} part(s) in all ({plan.text.encoding}, "
@@ -268,6 +302,8 @@ def _summary(plan: SmsPlan, cost: CostSummary, sender: SenderCheck) -> str:
             f"the GSM-7 rewrite would cost {plan.text.gsm7_rewrite_parts} part(s) per message instead of "
             f"{plan.text.parts}."
         )
+    for warning in warnings:
+        line += f" Warning: {warning}."
     return line
 
 
@@ -287,6 +323,7 @@ def build_preview(plan: SmsPlan, account: AccountCheck | None) -> PreviewResult:
         sufficient=None if after is None else after >= 0,
     )
     sender = account.sender if account else SenderCheck(name=plan.sender, approved=None)
+    warnings = list(account.warnings) if account else []
     blockers = list(plan.blockers)
     if sender.approved is False and sender.note:
         blockers.append(sender.note)
@@ -303,17 +340,27 @@ def build_preview(plan: SmsPlan, account: AccountCheck | None) -> PreviewResult:
         missing_fields=plan.missing[:SHOWN_REJECTED],
         ready=not blockers,
         blockers=blockers,
-        summary=_summary(plan, cost, sender),
+        warnings=warnings,
+        summary=_summary(plan, cost, sender, warnings),
     )
 
 
-def approval_question(plan: SmsPlan, *, scheduled_for: str | None = None) -> str:
-    """The text the user approves: derived from the arguments only (no balance), so it is stable."""
-    who, text = _who(plan), _first_text(plan)
+def approval_question(
+    plan: SmsPlan, account: AccountCheck, leaving: WhatLeaves, *, scheduled_for: str | None = None
+) -> str:
+    """What the person approves in the client's dialog: every fact about what leaves, texts in full."""
     when = f" on {scheduled_for}" if scheduled_for else " now"
-    return (
-        f"Send this SMS{when}?\nFrom: {plan.sender or '(default)'}\nTo: {who}\nText: «{text[:480]}»\n"
-        f"Cost: {plan.total_parts} part(s) = {plan.total_parts} credit(s), {plan.text.encoding}"
-        + (f", {len(plan.distribution)} message length(s)" if plan.personalised else "")
-        + "."
-    )
+    lines = [f"Send this SMS{when}?", f"From: {plan.sender or '(default)'}", f"To: {_who(plan)}"]
+    if leaving.distinct_count <= 1:
+        lines.append(f"Text, in full: «{_first_text(plan)}»")
+    else:
+        lines.append(
+            f"{leaving.distinct_count} different texts (personalised); the first, in full: "
+            f"«{leaving.examples[0]}»"
+        )
+    cost = f"Cost: {plan.total_parts} part(s) = {plan.total_parts} credit(s), {plan.text.encoding}"
+    if account.balance is not None:
+        cost += f"; balance {account.balance:g} → {account.balance - plan.total_parts:g}"
+    lines.append(cost + ".")
+    lines.extend(f"Warning: {warning}." for warning in account.warnings)
+    return "\n".join(lines)

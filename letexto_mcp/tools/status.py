@@ -9,11 +9,11 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.schemas.inputs import GetCampaignStatusInput, GetMessageStatusInput
 from letexto_mcp.schemas.outputs import CampaignStatusResult, MessageStatusResult
+from letexto_mcp.services import Services
 from letexto_mcp.store.base import DeliveryReport
 from letexto_mcp.tools.annotations import READ
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
-from letexto_mcp.tools.services import Services
 from letexto_mcp.tools.tenancy import tenant_of
 
 MESSAGE_MEANINGS = {
@@ -70,7 +70,7 @@ async def message_status(services: Services, tenant: str, message_id: str) -> Me
         return _from_report(final_report)
     client = await services.letexto(tenant)
     try:
-        async with letexto_call():
+        async with letexto_call(key_setting=services.key_setting(tenant)):
             status = await client.get_message_status(message_id)
     except ToolError:
         if reports:
@@ -100,7 +100,7 @@ async def get_campaign_status(
     services: Services, args: GetCampaignStatusInput, ctx: Context
 ) -> CampaignStatusResult:
     client = await services.letexto(tenant_of(ctx))
-    async with letexto_call():
+    async with letexto_call(key_setting=services.key_setting(tenant_of(ctx))):
         if args.channel == "email":
             status = await client.get_email_campaign_status(args.campaign_id)
         else:

@@ -10,7 +10,7 @@ from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 
-from letexto_mcp.tools.services import LOCAL_TENANT
+from letexto_mcp.services import LOCAL_TENANT
 
 
 def _request_token(ctx: Context) -> AccessToken | None:

@@ -1,7 +1,10 @@
 """Write every tool's input and output JSON Schema to `letexto_mcp/schemas/*.json`, and the
 tool list of `manifest.json`.
 
-Run `python -m letexto_mcp.schemas.generate` (or `make schemas`) after changing a tool;
+It lives with the tools, not in `schemas/`, because it reads every tool: `schemas/` holds only the
+models and the committed files, and imports nothing from `tools/` (no cycle between the two).
+
+Run `python -m letexto_mcp.tools.generate_schemas` (or `make schemas`) after changing a tool;
 `--check` exits 1 when the committed files differ from the code (a test runs it too).
 """
 
@@ -15,6 +18,8 @@ from typing import Any
 
 from letexto_mcp.schemas.files import SCHEMA_DIR
 from letexto_mcp.schemas.jsonschema import DIALECT
+from letexto_mcp.tools import all_specs
+from letexto_mcp.tools.registry import derived_tool
 
 MANIFEST = SCHEMA_DIR.parent.parent / "manifest.json"
 _SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)\.(?:\s|$)")
@@ -28,8 +33,6 @@ def first_sentence(text: str) -> str:
 
 def rendered_manifest() -> str | None:
     """manifest.json with its `tools` rebuilt from the server's tools; None when there is no manifest."""
-    from letexto_mcp.tools import all_specs
-
     if not MANIFEST.is_file():
         return None
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
@@ -39,9 +42,6 @@ def rendered_manifest() -> str | None:
 
 def rendered_schemas() -> dict[str, str]:
     """File name -> file text for every tool, exactly as `tools/list` publishes them."""
-    from letexto_mcp.tools import all_specs
-    from letexto_mcp.tools.registry import derived_tool
-
     files: dict[str, str] = {}
     for spec in all_specs():
         tool = derived_tool(spec)

@@ -1,10 +1,18 @@
-"""Build the long-lived parts (LeTexto client, store, guard) from the settings, and close them."""
+"""The long-lived parts of one server, built from the settings and closed together.
+
+Every tool handler works with one `Services`: settings, the LeTexto client(s), the state store,
+the send guard, the redaction function, and (over HTTP) the delivery-report signer and the
+tenants' own clients. The server builds it once per process (stdio) or per app (HTTP) with
+`open_services`; tools read it from the MCP context and never construct clients or stores
+themselves, so tests and transports decide what is real.
+"""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -13,23 +21,64 @@ from pydantic import SecretStr
 from letexto_mcp.config import Settings
 from letexto_mcp.guard.caps import Caps
 from letexto_mcp.guard.pipeline import SendGuard
-from letexto_mcp.letexto import errors as lx
+from letexto_mcp.letexto.outcome import send_failure
 from letexto_mcp.letexto.redact import redact
 from letexto_mcp.sandbox.constants import (
     SANDBOX_API_KEY,
     SANDBOX_APPROVED_SENDER,
     SANDBOX_BASE_URL_IN_PROCESS,
 )
-from letexto_mcp.server.dlr import open_signer
+from letexto_mcp.server.dlr import ReportSigner, ReportUrl, open_signer
 from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
+from letexto_mcp.store.base import StateStore
 from letexto_mcp.store.factory import open_store
-from letexto_mcp.tools.services import Services
 
 if TYPE_CHECKING:
     import httpx
 
     from letexto_mcp.letexto import LetextoClient
+
+LOCAL_TENANT = "local"
+API_TOKEN_SETTING = "LETEXTO_API_TOKEN"
+TENANT_KEY_SETTING = "the X-LeTexto-Key header"
+
+
+@dataclass
+class Services:
+    """What every tool works with; one per process (stdio) or per app (HTTP)."""
+
+    settings: Settings
+    shared_client: Callable[[], LetextoClient]
+    """The server's own LeTexto client, made on first use (see `LazyClient`)."""
+    store: StateStore
+    guard: SendGuard
+    redact: Callable[[str], str]
+    report_signer: ReportSigner
+    tenants: TenantClients
+    """Multi-tenant mode: each tenant's own LeTexto client, from the key its requests bring."""
+
+    @property
+    def client(self) -> LetextoClient:
+        """The server's own LeTexto client (the one every tenant shares unless they bring a key)."""
+        return self.shared_client()
+
+    async def letexto(self, tenant: str) -> LetextoClient:
+        """The LeTexto client for a tenant: the shared one, unless tenants bring their own key."""
+        if not self.settings.multi_tenant or tenant == LOCAL_TENANT:
+            return self.client
+        return await self.tenants.client(tenant)
+
+    def key_setting(self, tenant: str) -> str:
+        """Where the LeTexto key used for this tenant comes from, as an error should name it."""
+        if not self.settings.multi_tenant or tenant == LOCAL_TENANT:
+            return API_TOKEN_SETTING
+        return TENANT_KEY_SETTING
+
+    def delivery_report_url(self, tenant: str) -> ReportUrl | None:
+        """Where LeTexto should report one send of this tenant, or None without LETEXTO_PUBLIC_URL."""
+        public_url = self.settings.public_url
+        return None if public_url is None else self.report_signer.url(public_url, tenant)
 
 
 def effective_settings(settings: Settings) -> Settings:
@@ -149,20 +198,16 @@ async def open_services(
             retention_days=settings.state_retention_days,
             secret=secret,
             redact=redact_all,
-            not_sent_errors=(lx.RequestNotSentError,),
-            unknown_errors=(lx.OutcomeUnknownError,),
+            classify_failure=send_failure,
         )
-        signer = await open_signer(store)
-        public_url = settings.public_url
         yield Services(
             settings=settings,
             shared_client=client,
             store=store,
             guard=guard,
             redact=redact_all,
-            client_for_tenant=tenants.client if settings.multi_tenant else None,
-            report_url_for=(lambda tenant: signer.url(public_url, tenant)) if public_url else None,
-            extras={"tenants": tenants, "report_signer": signer},
+            report_signer=await open_signer(store),
+            tenants=tenants,
         )
     finally:
         await tenants.aclose()
