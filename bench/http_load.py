@@ -26,11 +26,10 @@ from bench.procs import (
     bare_command,
     clean_env,
     cpu_seconds,
-    free_port,
+    listening_port,
     ours_command,
     spawn,
     stop,
-    wait_for_port,
 )
 from bench.report import Figure
 from bench.stats import Latency, ratio
@@ -131,25 +130,20 @@ def _own_cpu() -> float:
 
 
 def start_servers(cfg: BenchConfig) -> tuple[dict[str, Target], list[Any]]:
-    """Both servers over HTTP, each in its own process on a free loopback port."""
+    """Both servers over HTTP, each in its own process on a loopback port the kernel picks."""
     home = cfg.workdir / "home-http"
     home.mkdir(exist_ok=True)
-    ours_port, bare_port = free_port(), free_port()
     ours_env = clean_env(home, **SANDBOX_ENV, LETEXTO_MCP_API_KEYS=HTTP_KEY, LETEXTO_MCP_RATE_LIMIT="0")
     ours = spawn(
-        ours_command(
-            "serve", "--transport", "http", "--sandbox", "--host", "127.0.0.1", "--port", str(ours_port)
-        ),
+        ours_command("serve", "--transport", "http", "--sandbox", "--host", "127.0.0.1", "--port", "0"),
         ours_env,
         cfg.workdir / "http-ours.log",
     )
-    bare = spawn(
-        bare_command("--http", "--port", str(bare_port)), clean_env(home), cfg.workdir / "http-bare.log"
-    )
+    bare = spawn(bare_command("--http", "--port", "0"), clean_env(home), cfg.workdir / "http-bare.log")
     processes = [ours, bare]
     try:
-        wait_for_port(ours_port, ours)
-        wait_for_port(bare_port, bare)
+        ours_port = listening_port(ours)
+        bare_port = listening_port(bare)
     except Exception:
         for process in processes:
             stop(process)

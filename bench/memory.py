@@ -21,13 +21,12 @@ from bench.config import SANDBOX_ENV, BenchConfig
 from bench.procs import (
     bare_command,
     clean_env,
-    free_port,
+    listening_port,
     newest_child,
     ours_command,
     rss_mb,
     spawn,
     stop,
-    wait_for_port,
 )
 from bench.report import Figure
 from bench.stats import linear_fit, ratio
@@ -72,14 +71,13 @@ def run(cfg: BenchConfig) -> list[Figure]:
     home.mkdir(exist_ok=True)
     from letexto_mcp.sandbox.constants import SANDBOX_API_KEY
 
-    port = free_port()
     simulator = spawn(
-        ours_command("sandbox", "--host", "127.0.0.1", "--port", str(port)),
+        ours_command("sandbox", "--host", "127.0.0.1", "--port", "0"),
         clean_env(home),
         cfg.workdir / "memory-sandbox.log",
     )
     try:
-        wait_for_port(port, simulator)
+        port = listening_port(simulator)
         keyed = clean_env(
             home,
             LETEXTO_API_TOKEN=SANDBOX_API_KEY,

@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -19,6 +20,7 @@ PROJECT_ROOT = BENCH_DIR.parent
 BARE_SERVER = BENCH_DIR / "bare_server.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+LISTEN_STATE = "0A"  # TCP_LISTEN in /proc/net/tcp
 
 
 def ours_command(*args: str) -> list[str]:
@@ -46,25 +48,77 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port where every connection is refused, for as long as the block runs.
+
+    The port stays bound here and never listens: the kernel answers a connection with a reset, and
+    no other process can bind the port meanwhile (a port bound and released at once could be taken
+    by another server before it is used).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        yield int(sock.getsockname()[1])
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes] | None = None, limit: float = 30.0) -> None:
-    """Block until something accepts connections on 127.0.0.1:`port` (or the process died)."""
+@contextmanager
+def reserved_port() -> Iterator[int]:
+    """A loopback port for a server in another process whose address must be known before it starts
+    (LETEXTO_PUBLIC_URL names it); prefer `--port 0` and `listening_port` when it need not be.
+
+    The port stays bound here, with SO_REUSEADDR and never listening, until the block ends. Meanwhile
+    Linux hands it to no other `bind(0)` and to no outgoing connection, while the server, which binds
+    that port explicitly with SO_REUSEADDR (asyncio's default, so uvicorn's), may listen on it.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+def listening_port(process: subprocess.Popen[bytes], limit: float = 30.0) -> int:
+    """The TCP port `process` listens on, once it does (it is then ready to accept connections).
+
+    Start a server with `--port 0` and ask this: the kernel picks a free port as the server binds
+    it, so there is no window in which another process could take a port chosen beforehand.
+    """
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before listening on {port}")
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening")
+        ports = listening_ports(process.pid)
+        if len(ports) > 1:
+            raise RuntimeError(f"server {process.pid} listens on several ports: {sorted(ports)}")
+        if ports:
+            return ports.pop()
+        time.sleep(0.05)
+    raise TimeoutError(f"server {process.pid} did not listen within {limit:.0f} s")
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports that `pid` listens on: its socket descriptors matched against /proc/<pid>/net/tcp(6)."""
+    inodes: set[str] = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    except OSError:  # the process is gone; the caller sees it exit
+        return set()
+    ports: set[int] = set()
+    for table in ("tcp", "tcp6"):
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+            rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
         except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {limit:.0f} s")
+            continue
+        for row in rows:
+            fields = row.split()  # sl local_address rem_address st ... inode (the tenth)
+            if fields[3] == LISTEN_STATE and fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 def spawn(command: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.config import SANDBOX_ENV, BenchConfig
 from bench.importprofile import extra_imports, profile_start
-from bench.procs import PROJECT_ROOT, bare_command, clean_env, free_port, ours_command
+from bench.procs import PROJECT_ROOT, bare_command, clean_env, ours_command, refusing_port
 from bench.rawstdio import RawStdioSession
 from bench.report import Figure
 from bench.stats import median, ratio
@@ -35,14 +35,15 @@ def time_to_tools_list(command: list[str], env: dict[str, str], log: Path) -> tu
         return time.perf_counter() - session.started, len(tools)
 
 
-def variants(workdir: Path) -> dict[str, tuple[list[str], dict[str, str]]]:
-    """The servers started: the floor, ours in sandbox mode, ours as a user with a key runs it."""
+def variants(workdir: Path, nowhere_port: int) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The servers started: the floor, ours in sandbox mode, ours as a user with a key runs it
+    (its LeTexto at `nowhere_port`, where connections are refused)."""
     home = workdir / "home"
     home.mkdir(exist_ok=True)
     keyed = clean_env(
         home,
         LETEXTO_API_TOKEN="lt_bench_not_a_real_key_0000",
-        LETEXTO_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        LETEXTO_BASE_URL=f"http://127.0.0.1:{nowhere_port}",
         LETEXTO_STATE_URL=f"sqlite:///{workdir / 'startup-state.sqlite3'}",
     )
     return {
@@ -70,8 +71,12 @@ def phases(which: str, env: dict[str, str], runs: int) -> dict[str, float]:
 
 
 def run(cfg: BenchConfig) -> list[Figure]:
+    with refusing_port() as nowhere:
+        return _run(cfg, variants(cfg.workdir, nowhere))
+
+
+def _run(cfg: BenchConfig, servers: dict[str, tuple[list[str], dict[str, str]]]) -> list[Figure]:
     runs = cfg.pick(11, 2)
-    servers = variants(cfg.workdir)
     log = cfg.workdir / "startup.log"
     times: dict[str, list[float]] = {name: [] for name in servers}
     tools: dict[str, int] = {}

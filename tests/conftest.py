@@ -63,24 +63,12 @@ async def mcp(simulator: Any, era: str) -> AsyncIterator[Any]:
 
 @pytest.fixture
 def loopback_sandbox() -> Any:
-    """The simulator served by uvicorn on a free loopback port, in a thread; yields its base URL."""
-    import socket
-    import threading
-    import time
-
+    """The simulator served by uvicorn on a loopback socket of its own, in a thread; yields its base URL."""
     from letexto_mcp.sandbox import SandboxConfig
     from letexto_mcp.sandbox.serve import make_server
+    from tests.http_helpers import loopback_socket, serving_in_thread
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = make_server("127.0.0.1", port, SandboxConfig(sender_approval_delay=600))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "the simulator did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    sock = loopback_socket()
+    server = make_server("127.0.0.1", sock.getsockname()[1], SandboxConfig(sender_approval_delay=600))
+    with serving_in_thread(server, sock) as url:
+        yield url

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import anyio
@@ -52,6 +54,26 @@ async def serving(
             yield base_url(sock)
         finally:
             server.should_exit = True
+
+
+@contextmanager
+def serving_in_thread(server: uvicorn.Server, sock: socket.socket | None = None) -> Iterator[str]:
+    """Run a uvicorn `server` on `sock` (or a fresh loopback socket) in a thread of its own, for
+    code that is not async; yields the base URL once it listens, stops it when the block ends."""
+    sock = sock or loopback_socket()
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.01)
+        yield base_url(sock)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
 
 
 def headers_for(key: str | None = None, letexto_key: str | None = None, **extra: str) -> dict[str, str]:

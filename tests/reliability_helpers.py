@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.procs import free_port, wait_for_port
 from letexto_mcp.sandbox import SANDBOX_API_KEY, SandboxConfig
+from tests.http_helpers import loopback_socket, serving_in_thread
 
 ADMIN_HEADERS = {"Authorization": f"Bearer {SANDBOX_API_KEY}"}
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,21 +46,20 @@ class LoopbackSimulator:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         from letexto_mcp.sandbox.serve import make_server
 
-        self.port = free_port()
+        self._sock = loopback_socket()  # bound now and served as is: no other process can take the port
+        self.port = self._sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.admin_headers = dict(ADMIN_HEADERS)
         self._server = make_server("127.0.0.1", self.port, config or SandboxConfig())
         self._server.config.access_log = False
-        self._thread = threading.Thread(target=self._server.run, name="loopback-simulator", daemon=True)
+        self._running = ExitStack()
 
     def __enter__(self) -> LoopbackSimulator:
-        self._thread.start()
-        wait_for_port(self.port)
+        self._running.enter_context(serving_in_thread(self._server, self._sock))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(15)
+        self._running.close()
 
     async def _admin(self, method: str, path: str, body: Any = None) -> Any:
         async with httpx.AsyncClient(base_url=self.url, headers=self.admin_headers, timeout=10) as http:

@@ -7,14 +7,16 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import httpx2
 import pytest
 
+from bench.procs import reserved_port
 from letexto_mcp.sandbox import SANDBOX_API_KEY
-from tests.http_helpers import KEY_A, headers_for, loopback_socket, mcp_client
+from tests.http_helpers import KEY_A, headers_for, mcp_client
 from tests.mcp_helpers import ok
 
 pytestmark = pytest.mark.anyio
@@ -50,10 +52,15 @@ def test_non_loopback_bind_without_keys_is_refused(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
-async def test_served_over_http_with_a_clean_log(tmp_path: Path) -> None:
-    sock = loopback_socket()
-    port = sock.getsockname()[1]
-    sock.close()
+@pytest.fixture
+def public_port() -> Iterator[int]:
+    """The server's port, known before it starts (LETEXTO_PUBLIC_URL names it) and held until it ends."""
+    with reserved_port() as port:
+        yield port
+
+
+async def test_served_over_http_with_a_clean_log(tmp_path: Path, public_port: int) -> None:
+    port = public_port
     base = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "stderr.log"
     env = _env(

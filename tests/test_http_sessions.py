@@ -3,6 +3,9 @@ and at most LETEXTO_MCP_MAX_SESSIONS are open at once.
 
 n8n's MCP Client node opens a session for every run and never ends it (seen with n8n 2.35.7): a
 flow sending 3,000 reminders one item at a time leaves 3,000 sessions behind, about 40 KB each.
+
+The server runs in the test's event loop, whose clock the tests move forward (tests/loop_clock.py):
+the idle time-out is the real one, of realistic length, and nothing sleeps.
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
 import httpx2
 import pytest
 
 from letexto_mcp.server.http import build_http_app
 from tests.conftest import sandbox_settings
 from tests.http_helpers import KEY_A, headers_for, serving
+from tests.loop_clock import SETTABLE_CLOCK_BACKEND, advance_clock
 from tests.mcp_helpers import initialize_request
 
 pytestmark = pytest.mark.anyio
@@ -31,11 +34,24 @@ BALANCE = {
 }
 
 
+IDLE = 600  # seconds: the default of LETEXTO_MCP_SESSION_IDLE_SECONDS
+
+
+@pytest.fixture
+def anyio_backend() -> tuple[str, dict[str, Any]]:
+    return SETTABLE_CLOCK_BACKEND
+
+
 @asynccontextmanager
 async def raw_http(simulator: Any, **settings: Any) -> AsyncIterator[httpx2.AsyncClient]:
     app = build_http_app(sandbox_settings(mcp_api_keys=[KEY_A], **settings), simulator=simulator)
     headers = headers_for(KEY_A, Accept="application/json, text/event-stream")
-    async with serving(app) as base, httpx2.AsyncClient(base_url=base, headers=headers, timeout=10) as http:
+    # A connection per request: uvicorn closes idle keep-alive connections on the same moved clock.
+    fresh = httpx2.Limits(max_keepalive_connections=0)
+    async with (
+        serving(app) as base,
+        httpx2.AsyncClient(base_url=base, headers=headers, timeout=10, limits=fresh) as http,
+    ):
         yield http
 
 
@@ -52,26 +68,36 @@ async def open_session_like_n8n(http: httpx2.AsyncClient) -> tuple[str, httpx2.R
     return session, await http.post("/mcp", json=BALANCE, headers=on_session)
 
 
+def on(session: str) -> dict[str, str]:
+    return {"Mcp-Session-Id": session, "MCP-Protocol-Version": PROTOCOL}
+
+
 async def test_an_abandoned_session_is_closed_after_the_idle_time(simulator: Any) -> None:
-    async with raw_http(simulator, session_idle_seconds=1) as http:
+    async with raw_http(simulator, session_idle_seconds=IDLE) as http:
         session, called = await open_session_like_n8n(http)
         assert called.status_code == 200 and "1000" in called.text
-        await anyio.sleep(2.5)
-        later = await http.post(
-            "/mcp", json=BALANCE, headers={"Mcp-Session-Id": session, "MCP-Protocol-Version": PROTOCOL}
-        )
+        await advance_clock(IDLE + 1)
+        later = await http.post("/mcp", json=BALANCE, headers=on(session))
         assert later.status_code == 404, "the idle session should be gone"
         _, fresh = await open_session_like_n8n(http)
         assert fresh.status_code == 200, "a new session works as before"
 
 
-async def test_a_busy_session_is_not_closed(simulator: Any) -> None:
-    async with raw_http(simulator, session_idle_seconds=2) as http:
+async def test_a_session_is_kept_until_the_idle_time_has_passed(simulator: Any) -> None:
+    async with raw_http(simulator, session_idle_seconds=IDLE) as http:
         session, _ = await open_session_like_n8n(http)
-        on_session = {"Mcp-Session-Id": session, "MCP-Protocol-Version": PROTOCOL}
-        for _ in range(4):  # 4 s in all, never 2 s idle
-            await anyio.sleep(1)
-            assert (await http.post("/mcp", json=BALANCE, headers=on_session)).status_code == 200
+        await advance_clock(IDLE - 1)
+        assert (await http.post("/mcp", json=BALANCE, headers=on(session))).status_code == 200
+        await advance_clock(IDLE + 1)  # counted from that last request
+        assert (await http.post("/mcp", json=BALANCE, headers=on(session))).status_code == 404
+
+
+async def test_a_busy_session_is_not_closed(simulator: Any) -> None:
+    async with raw_http(simulator, session_idle_seconds=IDLE) as http:
+        session, _ = await open_session_like_n8n(http)
+        for _ in range(4):  # 4 x 400 s in all, never 600 s idle
+            await advance_clock(IDLE * 2 / 3)
+            assert (await http.post("/mcp", json=BALANCE, headers=on(session))).status_code == 200
 
 
 async def test_sessions_beyond_the_limit_are_refused_until_one_closes(simulator: Any) -> None:

@@ -88,22 +88,20 @@ async def test_healthz_and_readyz_need_no_key_and_say_nothing_secret(base: str) 
 
 
 async def test_readyz_says_when_letexto_is_unreachable() -> None:
+    from bench.procs import refusing_port
     from letexto_mcp.config import Settings
-    from tests.http_helpers import loopback_socket
 
-    closed = loopback_socket()
-    dead_url = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    closed.close()  # nothing listens there any more: connection refused
-    settings = Settings(
-        api_token="lt_live_readiness0123456789ab",
-        base_url=dead_url,
-        state_url="memory://",
-        read_retries=0,
-        timeout_seconds=2,
-    )
-    async with serving(build_http_app(settings)) as url, httpx2.AsyncClient() as http:
-        ready = await http.get(f"{url}/readyz")
-        health = await http.get(f"{url}/healthz")
+    with refusing_port() as dead_port:  # bound, never listening: connection refused
+        settings = Settings(
+            api_token="lt_live_readiness0123456789ab",
+            base_url=f"http://127.0.0.1:{dead_port}",
+            state_url="memory://",
+            read_retries=0,
+            timeout_seconds=2,
+        )
+        async with serving(build_http_app(settings)) as url, httpx2.AsyncClient() as http:
+            ready = await http.get(f"{url}/readyz")
+            health = await http.get(f"{url}/healthz")
     assert ready.status_code == 503
     assert ready.json() == {"status": "not_ready", "letexto": "unreachable"}
     assert "readiness0123" not in ready.text

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import mcp.types as types
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from letexto_mcp.server.http import build_http_app
 from tests.conftest import sandbox_settings
@@ -87,13 +89,24 @@ async def test_without_a_shared_secret_an_approval_on_another_worker_fails_safe(
     async with serving(one) as url_one, serving(two) as url_two:
         ports = [int(url_one.rsplit(":", 1)[1]), int(url_two.rsplit(":", 1)[1])]
         yes = approver()
-        with pytest.raises(BaseException) as failure:
+        balancer = RoundRobin(ports)
+        with pytest.raises(Exception) as failure:
             async with mcp_client(
-                f"{url_one}/mcp", key=KEY_A, transport=RoundRobin(ports), elicitation_callback=yes
+                f"{url_one}/mcp", key=KEY_A, transport=balancer, elicitation_callback=yes
             ) as client:
                 await ok(client, "send_sms", AWA)
-    assert any("Invalid or expired requestState" in str(e) for e in _leaves(failure.value))
+    # The answered retry reached the worker that did not seal the request state, which refused it:
+    # that refusal, and nothing else, is what the client got (inside its task groups' wrapping).
+    leaves = _leaves(failure.value)
+    assert [type(leaf) for leaf in leaves] == [MCPError], leaves
+    refusal = leaves[0].error
+    assert (refusal.code, refusal.message, refusal.data) == (
+        types.INVALID_PARAMS,
+        "Invalid or expired requestState",
+        {"reason": "invalid_request_state"},
+    )
     assert len(yes.questions) == 1
+    assert set(balancer.seen) == set(ports)
     assert simulator.state.messages == []
 
 

@@ -6,13 +6,13 @@ Shapes the simulator does not produce (a 402, a 403, NestJS's `error` key, an er
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from bench.procs import refusing_port
 from letexto_mcp.letexto import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -220,11 +220,10 @@ async def test_timeout_is_outcome_unknown(sim: Any, delay: float) -> None:
 
 
 @pytest.fixture
-def closed_port() -> int:
-    """A loopback port that was just bound and released: nothing listens there."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def closed_port() -> Iterator[int]:
+    """A loopback port where connections are refused, held for the test so no server can take it."""
+    with refusing_port() as port:
+        yield port
 
 
 async def test_connection_refused_is_request_not_sent(closed_port: int) -> None:

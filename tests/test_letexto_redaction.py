@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from bench.procs import refusing_port
 from letexto_mcp.letexto import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -120,10 +120,10 @@ def exception_texts(error: BaseException) -> list[str]:
 
 
 @pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def closed_port() -> Iterator[int]:
+    """A loopback port where connections are refused, held for the test so no server can take it."""
+    with refusing_port() as port:
+        yield port
 
 
 async def test_no_failure_reveals_the_key(caplog: pytest.LogCaptureFixture, closed_port: int) -> None:

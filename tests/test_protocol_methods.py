@@ -113,6 +113,21 @@ async def test_null_input_responses_are_refused(mcp: Any) -> None:
     assert ok["structuredContent"]["balance"] > 0
 
 
+# Updates reach a connection in the order they were published (the bus hands them over synchronously,
+# one notification task each, in order). So once an update published last -- on a URI the connection
+# watches for that purpose -- has arrived, any update published before it has arrived too: a test
+# waits for that marker instead of sleeping to show that something did not come.
+MARKER = "letexto://messages/marker"
+
+
+async def heard_up_to_marker(heard: list[str], count: int = 1) -> list[str]:
+    """Wait (a guard against hanging, not a timing) until the marker arrived `count` times in all."""
+    with anyio.fail_after(5):
+        while heard.count(MARKER) < count:
+            await anyio.sleep(0.01)
+    return heard
+
+
 async def test_legacy_subscriber_hears_resource_updates_until_it_unsubscribes(simulator: Any) -> None:
     server = build_server(sandbox_settings(), simulator=simulator)
     heard: list[str] = []
@@ -126,21 +141,19 @@ async def test_legacy_subscriber_hears_resource_updates_until_it_unsubscribes(si
 
     watched = "letexto://messages/msg-1"
     async with Client(server, mode="legacy", message_handler=on_message) as client:
+        await client.subscribe_resource(MARKER)
         await client.subscribe_resource(watched)
         await client.subscribe_resource(watched)  # twice is once
         await publish(watched)
         await publish("letexto://messages/someone-else")
-        with anyio.fail_after(5):
-            while not heard:
-                await anyio.sleep(0.01)
-        await anyio.sleep(0.05)
-        assert heard == [watched]
+        await publish(MARKER)
+        assert await heard_up_to_marker(heard) == [watched, MARKER]
 
         await client.unsubscribe_resource(watched)
         await client.unsubscribe_resource("letexto://never-subscribed")
         await publish(watched)
-        await anyio.sleep(0.1)
-        assert heard == [watched]
+        await publish(MARKER)
+        assert await heard_up_to_marker(heard, 2) == [watched, MARKER, MARKER]
 
 
 async def test_each_connection_hears_only_its_own_subscriptions(simulator: Any) -> None:
@@ -160,12 +173,13 @@ async def test_each_connection_hears_only_its_own_subscriptions(simulator: Any) 
     ):
         await a.subscribe_resource("letexto://messages/1")
         await b.subscribe_resource("letexto://messages/2")
+        for client in (a, b):
+            await client.subscribe_resource(MARKER)
         await server._subscriptions.publish(ResourceUpdated(uri="letexto://messages/2"))
-        with anyio.fail_after(5):
-            while not heard["b"]:
-                await anyio.sleep(0.01)
-        await anyio.sleep(0.05)
-        assert heard == {"a": [], "b": ["letexto://messages/2"]}
+        await server._subscriptions.publish(ResourceUpdated(uri=MARKER))
+        await heard_up_to_marker(heard["a"])
+        await heard_up_to_marker(heard["b"])
+        assert heard == {"a": [MARKER], "b": ["letexto://messages/2", MARKER]}
 
 
 async def test_subscriptions_per_connection_are_capped(simulator: Any) -> None:

@@ -27,6 +27,16 @@ pytestmark = [
 AWA = {"to": "07 07 12 34 56", "content": "Bonjour Awa, la réunion est à 15h."}
 
 
+MARKER = "letexto://messages/another-one"
+
+
+async def heard_until(heard: list[str], uri: str) -> None:
+    """Wait until `uri` was heard (a guard against hanging, not a timing assertion)."""
+    with anyio.fail_after(10):
+        while uri not in heard:
+            await anyio.sleep(0.02)
+
+
 def _client(transport: str, url: str, on_message: Any) -> AbstractAsyncContextManager[Any]:
     if transport == "sse":
         return sse_mcp_client(f"{url}/sse", key=KEY_A, message_handler=on_message)
@@ -53,20 +63,22 @@ async def test_legacy_subscriber_is_told_when_a_delivery_report_arrives(
         sent = await ok(client, "send_sms", AWA)
         uri = f"letexto://messages/{sent['message_id']}"
         await client.subscribe_resource(uri)
-        await client.subscribe_resource("letexto://messages/another-one")
+        await client.subscribe_resource(MARKER)
         dlr_url = simulator.state.messages[0].dlr_url
         report = {"id": sent["message_id"], "status": "DELIVERED", "customData": None}
+        marker_report = {"id": MARKER.rsplit("/", 1)[1], "status": "SENT", "customData": None}
         async with httpx2.AsyncClient() as http:
             assert (await http.post(dlr_url, json=report)).status_code == 200
-        with anyio.fail_after(10):
-            while not heard:
-                await anyio.sleep(0.02)
+        await heard_until(heard, uri)
         assert heard == [uri]
 
         await client.unsubscribe_resource(uri)
         async with httpx2.AsyncClient() as http:
             assert (await http.post(dlr_url, json=report)).status_code == 200
-        await anyio.sleep(0.3)
-        assert heard == [uri]
+            # Updates reach the connection in the order the reports arrived: once the marker's is
+            # heard, an update for the report before it would have been heard too.
+            assert (await http.post(dlr_url, json=marker_report)).status_code == 200
+        await heard_until(heard, MARKER)
+        assert heard == [uri, MARKER]
         status = await ok(client, "get_message_status", {"message_id": sent["message_id"]})
         assert status["source"] == "delivery_report" and status["status"] == "DELIVERED"

@@ -12,19 +12,20 @@ socket it cuts the connection, as a real network would (see sandbox/faults.py).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 from mcp import Client
 
+from bench.procs import refusing_port
 from letexto_mcp.config import Settings
 from letexto_mcp.sandbox import SANDBOX_API_KEY, Fault
 from letexto_mcp.server.app import build_server
 from tests.conftest import sandbox_settings
 from tests.mcp_helpers import call, ok
-from tests.reliability_helpers import LoopbackSimulator, free_port
+from tests.reliability_helpers import LoopbackSimulator
 
 pytestmark = pytest.mark.anyio
 
@@ -290,8 +291,9 @@ async def test_nothing_listening_means_nothing_sent(unused_tcp_port: int) -> Non
 
 
 @pytest.fixture
-def unused_tcp_port() -> int:
-    return free_port()
+def unused_tcp_port() -> Iterator[int]:
+    with refusing_port() as port:
+        yield port
 
 
 async def test_admin_api_reports_the_faults_it_holds(loopback: LoopbackSimulator) -> None:

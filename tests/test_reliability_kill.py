@@ -30,15 +30,14 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
+from bench.procs import listening_port
 from letexto_mcp.sandbox import SANDBOX_API_KEY
 from tests.mcp_helpers import ok
 from tests.reliability_helpers import (
     ADMIN_HEADERS,
     PROJECT_ROOT,
     base_env,
-    free_port,
     letexto_mcp_command,
-    wait_for_port,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -101,10 +100,9 @@ class Sandbox:
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    port = free_port()
     log = (tmp_path / "sandbox.log").open("wb")
     process = subprocess.Popen(
-        letexto_mcp_command("sandbox", "--host", "127.0.0.1", "--port", str(port)),
+        letexto_mcp_command("sandbox", "--host", "127.0.0.1", "--port", "0"),
         env=base_env(tmp_path),
         stdin=subprocess.DEVNULL,
         stdout=log,
@@ -112,8 +110,7 @@ def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
         cwd=PROJECT_ROOT,
     )
     try:
-        wait_for_port(port, process)
-        yield Sandbox(f"http://127.0.0.1:{port}", process)
+        yield Sandbox(f"http://127.0.0.1:{listening_port(process)}", process)
     finally:
         process.terminate()
         process.wait(10)

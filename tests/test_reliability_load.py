@@ -26,14 +26,13 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from bench.procs import listening_port
 from letexto_mcp.sandbox import SANDBOX_API_KEY
 from tests.reliability_helpers import (
     PROJECT_ROOT,
     base_env,
-    free_port,
     letexto_mcp_command,
     rss_mb,
-    wait_for_port,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -88,7 +87,6 @@ class Servers:
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[Servers]:
-    sim_port, port = free_port(), free_port()
     sim_log, server_log = tmp_path / "sandbox.log", tmp_path / "server.log"
     state_file = tmp_path / "state.sqlite3"
     processes: list[subprocess.Popen[bytes]] = []
@@ -103,11 +101,11 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
 
     try:
         simulator = start(
-            letexto_mcp_command("sandbox", "--host", "127.0.0.1", "--port", str(sim_port)),
+            letexto_mcp_command("sandbox", "--host", "127.0.0.1", "--port", "0"),
             base_env(tmp_path),
             sim_log,
         )
-        wait_for_port(sim_port, simulator)
+        sim_port = listening_port(simulator)
         env = base_env(
             tmp_path,
             LETEXTO_BASE_URL=f"http://127.0.0.1:{sim_port}",
@@ -119,11 +117,11 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
             LETEXTO_MCP_RATE_LIMIT="0",  # this test is about errors and memory, not the request limiter
         )
         server = start(
-            letexto_mcp_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)),
+            letexto_mcp_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", "0"),
             env,
             server_log,
         )
-        wait_for_port(port, server)
+        port = listening_port(server)
         yield Servers(f"http://127.0.0.1:{port}/mcp", server, state_file, server_log)
     finally:
         for process in reversed(processes):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import httpx
 import pytest
 
+from bench.procs import refusing_port
 from letexto_mcp.sandbox import ManualClock, SandboxApp, SandboxConfig, create_app
 from letexto_mcp.sandbox.reports import host_allowed
 from tests.sandbox_fixtures import BEARER, LoopbackReceiver, in_process_client, send_body
@@ -87,12 +86,10 @@ async def test_reports_to_other_hosts_are_refused_not_sent(
 async def test_an_unreachable_receiver_is_recorded_as_an_error(
     client: httpx.AsyncClient, sim: SandboxApp, clock: ManualClock
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    await send_with_report(client, f"http://127.0.0.1:{port}/dlr")
-    clock.advance(1)
-    [delivery] = await sim.state.run_due_reports()
+    with refusing_port() as port:
+        await send_with_report(client, f"http://127.0.0.1:{port}/dlr")
+        clock.advance(1)
+        [delivery] = await sim.state.run_due_reports()
     assert delivery.http_status is None and delivery.error is not None and not delivery.refused
 
 

@@ -1,9 +1,16 @@
-"""One behavioural suite for every StateStore backend: the guards rely on exactly these semantics."""
+"""One behavioural suite for every StateStore backend: the guards rely on exactly these semantics.
+
+A new backend (the PostgreSQL store) is checked by adding it to `BACKENDS`: its signatures against
+the protocol, and every behaviour below.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -21,16 +28,140 @@ from letexto_mcp.store.base import NONCE_PURGE_GRACE
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@dataclass(frozen=True)
+class Backend:
+    """A store class, and how a test opens a fresh one in its temporary folder."""
+
+    cls: type
+    open: Callable[[Path], StateStore]
+
+
+BACKENDS: dict[str, Backend] = {
+    "memory": Backend(MemoryStore, lambda tmp_path: MemoryStore()),
+    "sqlite": Backend(SqliteStore, lambda tmp_path: SqliteStore(tmp_path / "state.db")),
+}
+
+
+@pytest.fixture(params=list(BACKENDS))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    backend: StateStore = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state.db")
+    backend = BACKENDS[request.param].open(tmp_path)
     yield backend
     await backend.close()
 
 
-def test_both_backends_satisfy_the_protocol(tmp_path: Path) -> None:
-    assert isinstance(MemoryStore(), StateStore)
-    assert isinstance(SqliteStore(tmp_path / "p.db"), StateStore)
+# -- the protocol itself ----------------------------------------------------------------------------
+
+PROTOCOL_METHODS = sorted(
+    name for name, value in vars(StateStore).items() if inspect.isfunction(value) and not name.startswith("_")
+)
+
+
+def _shape(parameter: inspect.Parameter) -> tuple[str, Any, Any]:
+    return parameter.name, parameter.kind, parameter.default
+
+
+def _describe(parameter: inspect.Parameter) -> str:
+    default = "" if parameter.default is inspect.Parameter.empty else f", default {parameter.default!r}"
+    return f"{parameter.name!r} ({parameter.kind.description}{default})"
+
+
+def _optional(parameter: inspect.Parameter) -> bool:
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return parameter.default is not inspect.Parameter.empty or parameter.kind in variadic
+
+
+def protocol_mismatches(cls: type) -> list[str]:
+    """How `cls` departs from `StateStore`: missing methods, sync methods, and parameters whose name,
+    kind or default differ (an extra parameter is allowed only when callers may leave it out)."""
+    problems: list[str] = []
+    for name in PROTOCOL_METHODS:
+        wanted = getattr(StateStore, name)
+        found = getattr(cls, name, None)
+        if not callable(found):
+            problems.append(f"{name}: missing")
+            continue
+        if inspect.iscoroutinefunction(wanted) and not inspect.iscoroutinefunction(found):
+            problems.append(f"{name}: not a coroutine function")
+        want = list(inspect.signature(wanted).parameters.values())
+        have = list(inspect.signature(found).parameters.values())
+        for position, expected in enumerate(want):
+            if position >= len(have):
+                problems.append(f"{name}: parameter {_describe(expected)} missing")
+            elif _shape(have[position]) != _shape(expected):
+                problems.append(
+                    f"{name}: parameter {_describe(have[position])}, the protocol has {_describe(expected)}"
+                )
+        problems += [
+            f"{name}: extra required parameter {_describe(p)}" for p in have[len(want) :] if not _optional(p)
+        ]
+    return problems
+
+
+@pytest.mark.parametrize("name", list(BACKENDS))
+def test_every_backend_implements_the_protocol_with_its_exact_signatures(name: str) -> None:
+    assert protocol_mismatches(BACKENDS[name].cls) == []
+
+
+class _RenamedParameter(MemoryStore):
+    async def consume_once(  # type: ignore[override]
+        self, tenant: str, token: str, expires_at: float, *, now: float | None = None
+    ) -> bool:
+        return True
+
+
+class _SyncMethod(MemoryStore):
+    def close(self) -> None:  # type: ignore[override]
+        return None
+
+
+class _OtherDefault(MemoryStore):
+    async def list_audit(  # type: ignore[override]
+        self, tenant: str, *, since: float | None = None, until: float | None = None, limit: int = 50
+    ) -> list[AuditEntry]:
+        return []
+
+
+class _PositionalNow(MemoryStore):
+    async def consume_once(  # type: ignore[override]
+        self, tenant: str, nonce: str, expires_at: float, now: float | None = None
+    ) -> bool:
+        return True
+
+
+class _ExtraParameters(MemoryStore):
+    async def prune(self, before: float, before_day: str, batch: int = 500) -> Any:  # type: ignore[override]
+        return None
+
+    async def refund_budget(self, tenant: str, day: str, parts: int, reason: str) -> None:  # type: ignore[override]
+        return None
+
+
+_WithoutPrune = type(
+    "_WithoutPrune", (), {n: getattr(MemoryStore, n) for n in PROTOCOL_METHODS if n != "prune"}
+)
+
+
+def test_the_protocol_check_catches_what_a_backend_could_get_wrong() -> None:
+    assert {"get_or_create_secret", "consume_once", "list_audit", "delivery_reports", "close"} <= set(
+        PROTOCOL_METHODS
+    ), "the protocol's methods are found by introspection"
+    assert protocol_mismatches(_RenamedParameter) == [
+        "consume_once: parameter 'token' (positional or keyword), "
+        "the protocol has 'nonce' (positional or keyword)"
+    ]
+    assert protocol_mismatches(_SyncMethod) == ["close: not a coroutine function"]
+    assert protocol_mismatches(_OtherDefault) == [
+        "list_audit: parameter 'limit' (keyword-only, default 50), "
+        "the protocol has 'limit' (keyword-only, default 100)"
+    ]
+    assert protocol_mismatches(_PositionalNow) == [
+        "consume_once: parameter 'now' (positional or keyword, default None), "
+        "the protocol has 'now' (keyword-only, default None)"
+    ]
+    assert protocol_mismatches(_ExtraParameters) == [
+        "refund_budget: extra required parameter 'reason' (positional or keyword)"
+    ]
+    assert protocol_mismatches(_WithoutPrune) == ["prune: missing"]
 
 
 # -- secrets ----------------------------------------------------------------------------------------
