@@ -62,6 +62,10 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("sms-content-bool", "send_sms", {**SMS, "content": True}, ERROR),
     ("sms-content-control", "send_sms", {**SMS, "content": "a\x00b\x07c"}, ERROR),
     ("sms-content-placeholder", "send_sms", {**SMS, "content": "Bonjour {{name}}"}, ERROR),
+    ("sms-content-blank", "send_sms", {**SMS, "content": "   "}, ERROR),
+    ("sms-content-zero-width", "send_sms", {**SMS, "content": "\u200b\u200c\u2060"}, ERROR),
+    ("sms-content-bom", "send_sms", {**SMS, "content": "\ufeff"}, ERROR),
+    ("sms-content-hangul-filler", "send_sms", {**SMS, "content": "\u3164"}, ERROR),
     ("sms-sender-too-long", "send_sms", {**SMS, "sender": "X" * 12}, ERROR),
     ("sms-sender-markup", "send_sms", {**SMS, "sender": "<b>"}, ERROR),
     ("sms-sender-int", "send_sms", {**SMS, "sender": 42}, ERROR),
@@ -188,6 +192,8 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("email-recipient-invalid", "create_email_campaign", {**EMAIL, "recipients": ["not-an-email"]}, ERROR),
     ("email-from-invalid", "create_email_campaign", {**EMAIL, "from_email": "nobody"}, ERROR),
     ("email-subject-empty", "create_email_campaign", {**EMAIL, "subject": ""}, ERROR),
+    ("email-subject-blank", "create_email_campaign", {**EMAIL, "subject": " \t "}, ERROR),
+    ("email-content-zero-width", "create_email_campaign", {**EMAIL, "content": "\u200b\n"}, ERROR),
     ("email-content-huge", "create_email_campaign", {**EMAIL, "content": "x" * 600_000}, ERROR),
     (
         "email-too-many",
@@ -209,6 +215,7 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ("preview-too-many", "preview_sms", {"content": "x", "to": ["0707123456"] * 10_001}, ERROR),
     ("preview-int-numbers", "preview_sms", {"content": "x", "to": [123, 456]}, ERROR),
     ("preview-content-long", "preview_sms", {"content": "x" * 5001, "to": "0707123456"}, ERROR),
+    ("preview-content-blank", "preview_sms", {"content": "\u00a0\u2028", "to": "0707123456"}, ERROR),
     (
         "preview-to-and-contacts",
         "preview_sms",
