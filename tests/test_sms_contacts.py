@@ -335,6 +335,22 @@ def test_plan_of_nobody() -> None:
     )
 
 
+def test_contacts_keep_the_row_the_caller_wrote_them_at() -> None:
+    objects = parse_contacts([{"phone": "07071234"}, {"phone": AWA}, {"phone": AWA}, {"phone": KOFFI}])
+    assert [(c.phone, c.row) for c in objects.contacts] == [(AWA, 2), (KOFFI, 4)]
+    csv = parse_contacts_csv("phone;name\n\n0707123456;Awa\nbad;X\n0544556677;Koffi\n")
+    assert [(c.phone, c.row) for c in csv.contacts] == [(AWA, 3), (KOFFI, 5)]
+
+
+def test_plan_reports_a_contact_set_aside_at_the_callers_row() -> None:
+    """After rows rejected or merged earlier, the row is the caller's, not the position among the kept."""
+    contacts = parse_contacts(
+        [{"phone": "07071234", "name": "X"}, {"phone": AWA, "name": "Awa"}, {"phone": AWA}, {"phone": KOFFI}]
+    ).contacts
+    plan = plan_campaign("Bonjour {{name}}", contacts)
+    assert [(m.row, m.value) for m in plan.missing] == [(4, KOFFI)]
+
+
 def test_csv_to_plan_end_to_end() -> None:
     contacts = parse_contacts_csv("numero;nom\n07 07 12 34 56;Awa\n+225 05 44 55 66 77;Koffi\n").contacts
     plan = plan_campaign("Bonjour {{nom}}, à demain !", contacts)

@@ -27,7 +27,7 @@ class CampaignPlan:
     encodings: dict[str, int]  # "GSM-7" and "UCS-2" -> number of messages (both keys always present)
     max_parts: int
     samples: list[tuple[str, str]]  # (phone, rendered text) for the first contacts planned
-    missing: list[RejectedContact]  # row: 1-based index in `contacts`, value: the phone
+    missing: list[RejectedContact]  # row: the contact's `row` (else its 1-based index), value: the phone
     non_gsm_characters: list[tuple[int, str]]  # from the template, positions in the template
 
 
@@ -41,7 +41,8 @@ def plan_campaign(template: str, contacts: Sequence[Contact], samples: int = 3) 
     encodings = {"GSM-7": 0, "UCS-2": 0}
     picked: list[tuple[str, str]] = []
     missing: list[RejectedContact] = []
-    for row, contact in enumerate(contacts, start=1):
+    for index, contact in enumerate(contacts, start=1):
+        row = contact.row or index
         fields = contact.fields
         if uses_phone:
             fields = {**fields, "phone": contact.phone, "numero": contact.phone}

@@ -147,7 +147,9 @@ def plan_sms(
         missing = _rejected(campaign.missing)
         missing_rows = {m.row for m in campaign.missing}
         if missing_rows:
-            valid_contacts = [c for i, c in enumerate(parsed.contacts, start=1) if i not in missing_rows]
+            valid_contacts = [
+                c for i, c in enumerate(parsed.contacts, start=1) if (c.row or i) not in missing_rows
+            ]
         samples = [
             RenderedSample(to=phone, text=body, parts=(c := count_segments(body)).parts, encoding=c.encoding)
             for phone, body in campaign.samples
