@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from letexto_mcp.sms.campaign import plan_campaign
+from letexto_mcp.sms.contacts import Contact
 from letexto_mcp.sms.visible import BLANK_LOOKING, blank_reason, has_visible_text, is_invisible
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,3 +131,21 @@ def test_agrees_with_python_on_spaces_and_unprintables(text: str) -> None:
 @given(st.text(), invisible_texts, invisible_texts)
 def test_padding_with_invisible_characters_changes_nothing(text: str, left: str, right: str) -> None:
     assert has_visible_text(left + text + right) == has_visible_text(text)
+
+
+# ---- campaigns: a contact is set aside exactly when its message would be blank -------------------------
+
+values = st.one_of(invisible_texts, st.text(max_size=20), st.sampled_from(["Awa", " Koffi ", "😀"]))
+
+
+@SETTINGS
+@given(st.lists(values, min_size=1, max_size=20), st.sampled_from(["{{msg}}", " {{msg}}\n", "{{msg}}\u200b"]))
+def test_a_campaign_contact_is_set_aside_exactly_when_its_message_is_blank(
+    texts: list[str], template: str
+) -> None:
+    contacts = [Contact(f"22507{i:08d}", {"msg": text}) for i, text in enumerate(texts)]
+    plan = plan_campaign(template, contacts, samples=len(contacts))
+    set_aside = {m.row for m in plan.missing}
+    assert set_aside == {row for row, text in enumerate(texts, start=1) if not has_visible_text(text)}
+    assert plan.messages + len(plan.missing) == len(contacts)
+    assert all(has_visible_text(message) for _, message in plan.samples)

@@ -144,3 +144,76 @@ async def test_an_email_with_a_padded_subject_is_sent(client: Any, simulator: An
     result = await ok(client, "create_email_campaign", {**EMAIL, "subject": " Nouveautés 🎉 "})
     assert result["status"] == "submitted", result
     assert simulator.state.email_campaigns[0].subject == " Nouveautés 🎉 "
+
+
+# ---- templates: a contact whose message renders blank is set aside ---------------------------------
+
+CONTACTS = [
+    {"phone": "0707123456", "msg": "Bonjour Awa"},
+    {"phone": "0505123456", "msg": "\u200b\u200b"},
+    {"phone": "0101123456", "msg": "Bonjour Marie"},
+]
+
+
+async def test_a_contact_whose_message_renders_blank_is_rejected_and_the_others_go(
+    client: Any, simulator: Any
+) -> None:
+    result = await ok(
+        client, "create_sms_campaign", {"label": "L", "content": "{{msg}}", "contacts": CONTACTS}
+    )
+    assert result["status"] == "submitted", result
+    assert result["recipients"] == 2
+    assert result["rejected"] == 1
+    campaign = simulator.state.sms_campaigns[0]
+    assert [c["numero"] for c in campaign.contacts] == [AWA, MARIE]
+    assert [(m.to, m.content) for m in campaign.messages] == [(AWA, "Bonjour Awa"), (MARIE, "Bonjour Marie")]
+
+
+async def test_the_preview_reports_the_blank_row_with_its_reason(client: Any, simulator: Any) -> None:
+    data = await ok(client, "preview_sms", {"content": " {{msg}} ", "contacts": CONTACTS})
+    assert data["recipients"]["count"] == 2
+    assert data["cost"]["total_parts"] == 2
+    assert data["ready"] is True
+    [row] = data["missing_fields"]
+    assert row["row"] == 2 and row["value"] == KOFFI
+    assert "no visible text" in row["reason"] and "{{msg}}" in row["reason"]
+    assert "\u200b" not in row["reason"]
+    assert nothing_sent(simulator)
+
+
+async def test_rows_are_the_callers_rows_even_after_an_invalid_number(client: Any, simulator: Any) -> None:
+    contacts = [
+        {"phone": "07071234", "msg": "old 8-digit number"},  # row 1: rejected as a number
+        {"phone": "0707123456", "msg": "Bonjour"},
+        {"phone": "0505123456", "msg": "\ufeff"},  # row 3: renders blank
+        {"phone": "0707123456", "msg": "duplicate"},  # row 4: merged
+        {"phone": "0101123456"},  # row 5: no msg at all
+    ]
+    data = await ok(client, "preview_sms", {"content": "{{msg}}", "contacts": contacts})
+    assert data["recipients"]["rejected"][0]["row"] == 1
+    rows = {r["row"]: r["reason"] for r in data["missing_fields"]}
+    assert set(rows) == {3, 5}
+    assert "no visible text" in rows[3]
+    assert "no value for {{msg}}" in rows[5]
+    assert data["recipients"]["count"] == 1
+    assert nothing_sent(simulator)
+
+
+async def test_csv_rows_are_line_numbers(client: Any) -> None:
+    csv = "phone;msg\n0707123456;Bonjour\n0505123456;\u3164\n"
+    data = await ok(client, "preview_sms", {"content": "{{msg}}", "contacts_csv": csv})
+    assert [(r["row"], r["value"]) for r in data["missing_fields"]] == [(3, KOFFI)]
+
+
+async def test_a_campaign_where_every_message_renders_blank_is_refused(client: Any, simulator: Any) -> None:
+    contacts = [{"phone": "0707123456", "msg": "\u200b"}, {"phone": "0505123456", "msg": "\ufeff\u00ad"}]
+    args = {"label": "L", "content": "{{msg}}\n", "contacts": contacts}
+    outcome = await call(client, "create_sms_campaign", args)
+    assert outcome.is_error, outcome.text
+    assert "Cannot send: no valid recipient" in outcome.text, outcome.text
+    assert "no visible text" in outcome.text
+    assert "\u200b" not in outcome.text and "\ufeff" not in outcome.text
+    preview = await ok(client, "preview_sms", {"content": "{{msg}}\n", "contacts": contacts})
+    assert preview["ready"] is False
+    assert len(preview["missing_fields"]) == 2
+    assert nothing_sent(simulator)

@@ -2,7 +2,9 @@
 
 Previews and sends share this, so the parts a user approves are the parts that are sent.
 Parts are counted on each rendered message, not on the template: a long name or an `ë` in one
-contact's field can push that message into an extra part or into UCS-2.
+contact's field can push that message into an extra part or into UCS-2. A template made only of
+placeholders (`{{msg}}`) can render blank for one contact (a value of zero-width spaces, a BOM
+from a spreadsheet): that contact is set aside like one missing a field, never sent an empty SMS.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ from dataclasses import dataclass
 
 from .contacts import Contact, RejectedContact
 from .segments import MAX_REPORTED_CHARACTERS, count_parts, non_gsm_characters
-from .templates import PHONE_FIELDS, MissingFields, placeholders, render
+from .templates import PHONE_FIELDS, MissingFields, literal_text, placeholders, render
+from .visible import blank_reason, has_visible_text
 
 __all__ = ["CampaignPlan", "plan_campaign"]
 
 
 @dataclass(frozen=True)
 class CampaignPlan:
-    """Totals of a rendered campaign; contacts lacking a field the text uses are in `missing`, not counted."""
+    """Totals of a rendered campaign; contacts set aside are in `missing`, not counted.
+
+    A contact is set aside when a field the text uses has no value, or when its message would
+    have no visible text.
+    """
 
     messages: int
     total_parts: int
@@ -36,7 +43,10 @@ def plan_campaign(template: str, contacts: Sequence[Contact], samples: int = 3) 
 
     `{{phone}}` and `{{numero}}` are the contact's number in the vendor's form.
     """
-    uses_phone = any(name in PHONE_FIELDS for name in placeholders(template))
+    names = placeholders(template)
+    uses_phone = any(name in PHONE_FIELDS for name in names)
+    # Only a template whose own text shows nothing can render blank; {{phone}} always shows digits.
+    may_render_blank = not uses_phone and not has_visible_text(literal_text(template))
     distribution: dict[int, int] = {}
     encodings = {"GSM-7": 0, "UCS-2": 0}
     picked: list[tuple[str, str]] = []
@@ -50,6 +60,9 @@ def plan_campaign(template: str, contacts: Sequence[Contact], samples: int = 3) 
             text = render(template, fields)
         except MissingFields as error:
             missing.append(RejectedContact(row, contact.phone, str(error)))
+            continue
+        if may_render_blank and (reason := blank_reason(text)) is not None:
+            missing.append(RejectedContact(row, contact.phone, _rendered_blank(reason, names)))
             continue
         encoding, parts = count_parts(text)
         encodings[encoding] += 1
@@ -65,4 +78,15 @@ def plan_campaign(template: str, contacts: Sequence[Contact], samples: int = 3) 
         samples=picked,
         missing=missing,
         non_gsm_characters=list(non_gsm_characters(template, MAX_REPORTED_CHARACTERS)),
+    )
+
+
+def _rendered_blank(reason: str, names: list[str]) -> str:
+    """Why a contact is set aside when its values leave the message blank; the values are not quoted."""
+    shown = ", ".join("{{" + (name if len(name) <= 40 else name[:39] + "…") + "}}" for name in names[:5])
+    if len(names) > 5:
+        shown += f" and {len(names) - 5} more"
+    return (
+        f"with this contact's {shown}, the message {reason}: give the contact a visible value, "
+        "or add text around the placeholders"
     )

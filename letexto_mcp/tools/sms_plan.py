@@ -174,8 +174,9 @@ def plan_sms(
         duplicates_merged=parsed.duplicates_merged,
         warnings=warnings,
     )
-    if not valid_contacts and not blockers:
-        reasons = "; ".join(f"{r.value!r}: {r.reason}" for r in recipients.rejected[:3])
+    if not valid_contacts and not blockers:  # every row rejected: its number, or its rendered message
+        set_aside = sorted([*recipients.rejected[:3], *missing[:3]], key=lambda r: r.row)[:3]
+        reasons = "; ".join(f"row {r.row} {r.value!r}: {r.reason}" for r in set_aside)
         blockers.append("no valid recipient" + (f" ({reasons})" if reasons else ""))
     return SmsPlan(
         content=content,
