@@ -27,9 +27,6 @@ pytestmark = [
 AWA = {"to": "07 07 12 34 56", "content": "Bonjour Awa, la réunion est à 15h."}
 
 
-MARKER = "letexto://messages/another-one"
-
-
 async def heard_until(heard: list[str], uri: str) -> None:
     """Wait until `uri` was heard (a guard against hanging, not a timing assertion)."""
     with anyio.fail_after(10):
@@ -61,12 +58,13 @@ async def test_legacy_subscriber_is_told_when_a_delivery_report_arrives(
         _client(transport, url, on_message) as client,
     ):
         sent = await ok(client, "send_sms", AWA)
-        uri = f"letexto://messages/{sent['message_id']}"
+        marker = await ok(client, "send_sms", {**AWA, "content": "Un autre message."})
+        uri, marker_uri = (f"letexto://messages/{m['message_id']}" for m in (sent, marker))
         await client.subscribe_resource(uri)
-        await client.subscribe_resource(MARKER)
-        dlr_url = simulator.state.messages[0].dlr_url
+        await client.subscribe_resource(marker_uri)
+        dlr_url, marker_url = (m.dlr_url for m in simulator.state.messages)
         report = {"id": sent["message_id"], "status": "DELIVERED", "customData": None}
-        marker_report = {"id": MARKER.rsplit("/", 1)[1], "status": "SENT", "customData": None}
+        marker_report = {"id": marker["message_id"], "status": "SENT", "customData": None}
         async with httpx2.AsyncClient() as http:
             assert (await http.post(dlr_url, json=report)).status_code == 200
         await heard_until(heard, uri)
@@ -77,8 +75,8 @@ async def test_legacy_subscriber_is_told_when_a_delivery_report_arrives(
             assert (await http.post(dlr_url, json=report)).status_code == 200
             # Updates reach the connection in the order the reports arrived: once the marker's is
             # heard, an update for the report before it would have been heard too.
-            assert (await http.post(dlr_url, json=marker_report)).status_code == 200
-        await heard_until(heard, MARKER)
-        assert heard == [uri, MARKER]
+            assert (await http.post(marker_url, json=marker_report)).status_code == 200
+        await heard_until(heard, marker_uri)
+        assert heard == [uri, marker_uri]
         status = await ok(client, "get_message_status", {"message_id": sent["message_id"]})
         assert status["source"] == "delivery_report" and status["status"] == "DELIVERED"

@@ -335,6 +335,22 @@ def test_plan_of_nobody() -> None:
     )
 
 
+def test_contacts_keep_the_row_the_caller_wrote_them_at() -> None:
+    objects = parse_contacts([{"phone": "07071234"}, {"phone": AWA}, {"phone": AWA}, {"phone": KOFFI}])
+    assert [(c.phone, c.row) for c in objects.contacts] == [(AWA, 2), (KOFFI, 4)]
+    csv = parse_contacts_csv("phone;name\n\n0707123456;Awa\nbad;X\n0544556677;Koffi\n")
+    assert [(c.phone, c.row) for c in csv.contacts] == [(AWA, 3), (KOFFI, 5)]
+
+
+def test_plan_reports_a_contact_set_aside_at_the_callers_row() -> None:
+    """After rows rejected or merged earlier, the row is the caller's, not the position among the kept."""
+    contacts = parse_contacts(
+        [{"phone": "07071234", "name": "X"}, {"phone": AWA, "name": "Awa"}, {"phone": AWA}, {"phone": KOFFI}]
+    ).contacts
+    plan = plan_campaign("Bonjour {{name}}", contacts)
+    assert [(m.row, m.value) for m in plan.missing] == [(4, KOFFI)]
+
+
 def test_csv_to_plan_end_to_end() -> None:
     contacts = parse_contacts_csv("numero;nom\n07 07 12 34 56;Awa\n+225 05 44 55 66 77;Koffi\n").contacts
     plan = plan_campaign("Bonjour {{nom}}, à demain !", contacts)
@@ -388,3 +404,28 @@ def test_missing_field_reasons_stay_short() -> None:
     plan = plan_campaign(template, [Contact(AWA, {})])
     assert len(plan.missing[0].reason) < 1_000
     assert "40 more" in plan.missing[0].reason
+
+
+# ---- messages that render blank ---------------------------------------------------------------------
+
+
+def test_a_contact_whose_values_leave_the_message_blank_is_set_aside() -> None:
+    contacts = [
+        Contact(AWA, {"first": "Awa", "last": ""}, row=1),
+        Contact(KOFFI, {"first": "\u200b", "last": "\ufeff "}, row=2),
+        Contact(MARIE, {"first": "\u3164", "last": "K."}, row=3),
+    ]
+    plan = plan_campaign("{{first}} {{last}}\n", contacts)
+    assert plan.messages == 2
+    assert [s[0] for s in plan.samples] == [AWA, MARIE]
+    [blank] = plan.missing
+    assert (blank.row, blank.value) == (2, KOFFI)
+    assert "no visible text" in blank.reason and "{{first}}, {{last}}" in blank.reason
+    assert "U+200B" in blank.reason and "\u200b" not in blank.reason and "\ufeff" not in blank.reason
+
+
+def test_a_template_with_visible_text_or_the_number_never_renders_blank() -> None:
+    contacts = [Contact(AWA, {"msg": "\u200b"})]
+    assert plan_campaign("Bonjour {{msg}}", contacts).messages == 1
+    assert plan_campaign("{{msg}}{{phone}}", contacts).messages == 1
+    assert plan_campaign("\u200b{{msg}} ", contacts).missing[0].row == 1  # no row: the 1-based index

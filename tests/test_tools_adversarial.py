@@ -160,6 +160,12 @@ CASES: list[tuple[str, str, dict[str, Any], Expect]] = [
         {**SMS, "content": MB10},
         error("content: String should have at most 5000 characters"),
     ),
+    (
+        "preview-content-blank",
+        "preview_sms",
+        {"content": "\u00a0\u2028", "to": "0707123456"},
+        error("content: has no visible text"),
+    ),
     ("sms-content-int", "send_sms", {**SMS, "content": 123}, error("content\n  must be text, got a number")),
     (
         "sms-content-null",
@@ -185,6 +191,20 @@ CASES: list[tuple[str, str, dict[str, Any], Expect]] = [
         "send_sms",
         {**SMS, "content": "Bonjour {{name}}"},
         error("uses {{name}} but plain numbers carry no fields"),
+    ),
+    ("sms-content-blank", "send_sms", {**SMS, "content": "   "}, error("content: has no visible text")),
+    (
+        "sms-content-zero-width",
+        "send_sms",
+        {**SMS, "content": "\u200b\u200c\u2060"},
+        error("content: has no visible text", "U+200B"),
+    ),
+    ("sms-content-bom", "send_sms", {**SMS, "content": "\ufeff"}, error("content: has no visible text")),
+    (
+        "sms-content-hangul-filler",
+        "send_sms",
+        {**SMS, "content": "\u3164"},
+        error("content: has no visible text"),
     ),
     (
         "sms-sender-too-long",
@@ -456,6 +476,18 @@ CASES: list[tuple[str, str, dict[str, Any], Expect]] = [
         "create_email_campaign",
         {**EMAIL, "subject": ""},
         error("subject: String should have at least 1 character"),
+    ),
+    (
+        "email-subject-blank",
+        "create_email_campaign",
+        {**EMAIL, "subject": " \t "},
+        error("subject: has no visible text"),
+    ),
+    (
+        "email-content-zero-width",
+        "create_email_campaign",
+        {**EMAIL, "content": "\u200b\n"},
+        error("content: has no visible text"),
     ),
     (
         "email-content-huge",

@@ -150,6 +150,18 @@ async def test_preview_of_personalised_contacts_counts_each_rendered_message(mcp
     assert data["samples"][0]["text"] == "Bonjour Awa, votre colis est prêt."
 
 
+async def test_preview_reports_a_missing_field_at_the_callers_row(mcp: Any) -> None:
+    contacts = [
+        {"phone": "07071234", "name": "Old"},  # row 1: an old 8-digit number, rejected
+        {"phone": "0707123456", "name": "Awa"},
+        {"phone": "0505123456"},  # row 3: no name
+    ]
+    data = await ok(mcp, "preview_sms", {"content": "Bonjour {{name}}", "contacts": contacts})
+    assert [r["row"] for r in data["recipients"]["rejected"]] == [1]
+    assert [(r["row"], r["value"]) for r in data["missing_fields"]] == [(3, "2250505123456")]
+    assert data["recipients"]["count"] == 1 and data["recipients"]["sample"] == ["2250707123456"]
+
+
 async def test_preview_with_unapproved_sender_says_which_to_use(mcp: Any) -> None:
     data = await ok(mcp, "preview_sms", {"content": "Test", "to": "0707123456", "sender": "NOPE"})
     assert data["ready"] is False

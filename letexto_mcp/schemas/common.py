@@ -7,9 +7,12 @@ are ignored, never an error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from letexto_mcp.sms.visible import blank_reason
 
 SENDER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 .&'_-]{0,10}$"
 
@@ -39,10 +42,27 @@ def _no_control_characters(text: str) -> str:
     return text
 
 
+def visible(what_to_do: str) -> Callable[[str], str]:
+    """A validator refusing text that would arrive blank (spaces, zero-width characters, a BOM…).
+
+    The error names the kind of characters and the fix, never the text: `format_validation_error`
+    prefixes the field, giving "content: has no visible text, …: write the message".
+    """
+
+    def check(text: str) -> str:
+        reason = blank_reason(text)
+        if reason is not None:
+            raise ValueError(f"{reason}: {what_to_do}")
+        return text
+
+    return check
+
+
 SmsContent = Annotated[
     str,
     StringConstraints(min_length=1, max_length=5000),
     AfterValidator(_no_control_characters),
+    AfterValidator(visible("write the message")),
     Field(
         description=(
             "The SMS text. Plain GSM-7 text (é è à ù are fine) costs 1 part per 160 characters (153 when "

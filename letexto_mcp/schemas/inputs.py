@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from letexto_mcp.schemas.common import (
     AllowDuplicate,
@@ -17,6 +17,7 @@ from letexto_mcp.schemas.common import (
     SenderName,
     SmsContent,
     ToolInput,
+    visible,
 )
 
 MAX_CONTACTS = 100_000
@@ -105,11 +106,15 @@ class CreateEmailCampaignInput(ToolInput):
         ),
     ]
     subject: Annotated[
-        str, StringConstraints(min_length=1, max_length=200), Field(description="Email subject.")
+        str,
+        StringConstraints(min_length=1, max_length=200),
+        AfterValidator(visible("write a subject")),
+        Field(description="Email subject."),
     ]
     content: Annotated[
         str,
         StringConstraints(min_length=1, max_length=500_000),
+        AfterValidator(visible("write the email body")),
         Field(description="Email body (HTML or plain text)."),
     ]
     idempotency_key: IdempotencyKey | None = None

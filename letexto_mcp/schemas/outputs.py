@@ -144,7 +144,11 @@ class PreviewResult(ToolOutput):
     sender: SenderCheck
     samples: Annotated[list[RenderedSample], Field(description="The first messages as they will arrive.")]
     missing_fields: Annotated[
-        list[RejectedRecipient], Field(description="Contacts lacking a {{field}} the text uses (excluded).")
+        list[RejectedRecipient],
+        Field(
+            description="Contacts left out: a {{field}} the text uses has no value, or their message "
+            "would have no visible text."
+        ),
     ] = Field(default_factory=list)
     ready: Annotated[bool, Field(description="True when nothing blocks the send.")]
     blockers: Annotated[list[str], Field(description="What must be fixed before sending.")] = Field(

@@ -68,10 +68,15 @@ class ContactsError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """One recipient: the number in the vendor's form and the `{{field}}` values (phone excluded)."""
+    """One recipient: the number in the vendor's form and the `{{field}}` values (phone excluded).
+
+    `row` is where the caller wrote it (as in `RejectedContact`; 0 when built by hand), so that a
+    contact set aside later, when its message is rendered, is reported at the caller's row.
+    """
 
     phone: str
     fields: dict[str, str]
+    row: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +150,7 @@ class _Collector:
             self.duplicates += 1
             return
         self.seen.add(digits)
-        self.contacts.append(Contact(digits, fields))
+        self.contacts.append(Contact(digits, fields, row))
         self.names.update(fields)  # only the order of first appearance matters
         for warning in warnings:
             self.warn(f"row {row}: {warning}")

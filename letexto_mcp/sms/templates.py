@@ -14,7 +14,15 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-__all__ = ["PHONE_FIELDS", "MissingFields", "missing_fields", "placeholders", "render", "vendor_template"]
+__all__ = [
+    "PHONE_FIELDS",
+    "MissingFields",
+    "literal_text",
+    "missing_fields",
+    "placeholders",
+    "render",
+    "vendor_template",
+]
 
 PHONE_FIELDS = ("phone", "numero")
 
@@ -54,6 +62,11 @@ def _compile(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def placeholders(text: str) -> list[str]:
     """The field names `text` uses, each once, in order of first use."""
     return list(dict.fromkeys(_compile(text)[1]))
+
+
+def literal_text(text: str) -> str:
+    """`text` without its placeholders: what every rendered message contains whatever the values."""
+    return "".join(_compile(text)[0])
 
 
 def vendor_template(text: str) -> str:

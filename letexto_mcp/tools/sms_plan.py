@@ -157,7 +157,9 @@ def plan_sms(
         missing = _rejected(campaign.missing)
         missing_rows = {m.row for m in campaign.missing}
         if missing_rows:
-            valid_contacts = [c for i, c in enumerate(parsed.contacts, start=1) if i not in missing_rows]
+            valid_contacts = [
+                c for i, c in enumerate(parsed.contacts, start=1) if (c.row or i) not in missing_rows
+            ]
         samples = [
             RenderedSample(to=phone, text=body, parts=(c := count_segments(body)).parts, encoding=c.encoding)
             for phone, body in campaign.samples
@@ -185,8 +187,9 @@ def plan_sms(
         duplicates_merged=parsed.duplicates_merged,
         warnings=warnings,
     )
-    if not valid_contacts and not blockers:
-        reasons = "; ".join(f"{r.value!r}: {r.reason}" for r in recipients.rejected[:3])
+    if not valid_contacts and not blockers:  # every row rejected: its number, or its rendered message
+        set_aside = sorted([*recipients.rejected[:3], *missing[:3]], key=lambda r: r.row)[:3]
+        reasons = "; ".join(f"row {r.row} {r.value!r}: {r.reason}" for r in set_aside)
         blockers.append("no valid recipient" + (f" ({reasons})" if reasons else ""))
     return SmsPlan(
         content=content,
