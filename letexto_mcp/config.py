@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://apis.letexto.com"
-SendPolicy = Literal["confirm", "dry-run", "allow"]
+SendPolicy = Literal["approve", "confirm", "dry-run", "allow"]
+MIN_APPROVER_KEY = 16
 
 
 class ConfigError(ValueError):
@@ -45,6 +47,47 @@ def mask_secret(value: str | SecretStr | None) -> str:
     return f"{raw[:3]}…{raw[-4:]}"
 
 
+@dataclass(frozen=True)
+class ApproverKey:
+    """A person who may approve sends: a name (shown in the audit log, never the key) and their key.
+
+    `tenants` limits whose approvals they see and decide (None: every tenant's).
+    """
+
+    name: str
+    key: SecretStr
+    tenants: frozenset[str] | None = None
+
+    def may_decide(self, tenant: str) -> bool:
+        return self.tenants is None or tenant in self.tenants
+
+
+def parse_approver_keys(entries: list[str]) -> list[ApproverKey]:
+    """`name:key`, `key` or `name:key@tenant` entries; the same key named again adds a tenant."""
+    by_key: dict[str, ApproverKey] = {}
+    for index, entry in enumerate(entries, start=1):
+        head, _, tenant = entry.partition("@")
+        name, _, key = head.rpartition(":")
+        name, key, tenant = name.strip() or f"approver{index}", key.strip(), tenant.strip()
+        if len(key) < MIN_APPROVER_KEY:
+            raise ValueError(
+                f"LETEXTO_APPROVER_KEYS: the key of entry {index} ({name}) is {len(key)} characters; "
+                f"use at least {MIN_APPROVER_KEY} random characters"
+            )
+        if not all(c.isalnum() or c in "_-." for c in name) or len(name) > 40:
+            raise ValueError(
+                f"LETEXTO_APPROVER_KEYS: entry {index}: a name is up to 40 letters, digits, '_', '-' or '.'"
+            )
+        known = by_key.get(key)
+        if known is not None and known.name != name:
+            raise ValueError(f"LETEXTO_APPROVER_KEYS: one key is given two names ({known.name}, {name})")
+        scope: frozenset[str] | None = frozenset({tenant}) if tenant else None
+        if known is not None:
+            scope = None if known.tenants is None or scope is None else known.tenants | scope
+        by_key[key] = ApproverKey(name, SecretStr(key), scope)
+    return list(by_key.values())
+
+
 def _split_commas(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
@@ -60,7 +103,9 @@ class Settings(BaseSettings):
     base_url: str = Field(default=DEFAULT_BASE_URL, description="LeTexto API root, without /v1.")
     sandbox: bool = Field(default=False, description="Run against the embedded simulator, no key needed.")
     default_sender: str | None = Field(default=None, description="Sender name used when a send gives none.")
-    send_policy: SendPolicy = Field(default="confirm", description="confirm | dry-run | allow.")
+    send_policy: SendPolicy = Field(
+        default="approve", description="approve (a person decides) | confirm (the caller) | dry-run | allow."
+    )
     state_url: str = Field(default_factory=default_state_url, description="sqlite:///path or memory://")
     max_recipients: int = Field(default=10_000, ge=1, le=1_000_000)
     max_parts_per_message: int = Field(default=10, ge=1, le=255)
@@ -135,13 +180,55 @@ class Settings(BaseSettings):
         description="Secret shared by every worker (comma-separated to rotate: the first one signs).",
     )
     public_url: str | None = Field(
-        default=None, description="URL at which LeTexto reaches this server, for delivery reports."
+        default=None,
+        description="URL at which LeTexto (delivery reports) and people (approval pages) reach this server.",
+    )
+    # --- approval by a person (policy `approve`) ---
+    approver_keys: Annotated[list[ApproverKey], NoDecode] = Field(
+        default_factory=list,
+        description="People who approve sends on the approval page or from a bot: `name:key`, `key` or "
+        "`name:key@tenant`, comma-separated; keys of 16+ characters, never a client or LeTexto key.",
+    )
+    approval_browser: bool = Field(
+        default=True, description="stdio: open the approval page in the user's browser when a send needs it."
+    )
+    approval_port: int = Field(
+        default=0, ge=0, le=65535, description="stdio: the loopback port of the approval page (0: any free)."
+    )
+    approval_wait_seconds: int = Field(
+        default=120,
+        ge=0,
+        le=900,
+        description="How long a call that opened the page through the client (URL elicitation) waits for "
+        "the decision before answering approval_pending.",
     )
 
     @field_validator("allowed_recipients", "mcp_api_keys", "allowed_hosts", "allowed_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("approver_keys", mode="before")
+    @classmethod
+    def _approvers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = _split_commas(value)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return parse_approver_keys(value)
+        return value
+
+    @model_validator(mode="after")
+    def _approvers_are_not_clients(self) -> Settings:
+        others = {key.get_secret_value() for key in self.mcp_api_keys}
+        if self.api_token is not None:
+            others.add(self.api_token.get_secret_value())
+        for approver in self.approver_keys:
+            if approver.key.get_secret_value() in others:
+                raise ValueError(
+                    f"LETEXTO_APPROVER_KEYS: the key of {approver.name} is also an MCP client key or the "
+                    "LeTexto key; an approver's key must be their own (a client must never approve)"
+                )
+        return self
 
     @field_validator("allowed_origins")
     @classmethod

@@ -64,11 +64,12 @@ def _approver(out: Transcript) -> Any:
     return approve
 
 
-def _server_params() -> Any:
+def _server_params(**settings: str) -> Any:
     from mcp import StdioServerParameters
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("LETEXTO_")}
     env.update({"LETEXTO_SANDBOX": "1", "LETEXTO_STATE_URL": "memory://", "LETEXTO_LOG_LEVEL": "WARNING"})
+    env.update(settings)
     return StdioServerParameters(
         command=sys.executable, args=["-m", "letexto_mcp", "serve", "--sandbox"], env=env
     )
@@ -117,13 +118,16 @@ async def _demo(quiet: bool) -> None:
         balance = await _call(client, out, "get_balance")
         out.say(f"{balance['balance']:g} credits left")
 
-        out.step("A small personalised campaign, the way an automation does it (no approval dialog)")
+        out.step(
+            "A small personalised campaign, the way an automation with its own human step does it "
+            "(LETEXTO_SEND_POLICY=confirm: no dialog, the caller approves with a token)"
+        )
         args = {
             "label": "Rappel RDV",
             "content": "Bonjour {{prenom}}, RDV demain à {{heure}}.",
             "contacts": CONTACTS,
         }
-        async with Client(_server_params(), mode="auto") as automation:
+        async with Client(_server_params(LETEXTO_SEND_POLICY="confirm"), mode="auto") as automation:
             first = await _call(automation, out, "create_sms_campaign", args)
             summary = first["preview"]["summary"]
             out.say(f"status {first['status']}: {summary}")

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import SecretStr
 
@@ -31,7 +31,7 @@ from letexto_mcp.sandbox.constants import (
 from letexto_mcp.server.dlr import ReportSigner, ReportUrl, open_signer
 from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
-from letexto_mcp.store.base import StateStore
+from letexto_mcp.store.base import ApprovalRecord, StateStore
 from letexto_mcp.store.factory import open_store
 
 if TYPE_CHECKING:
@@ -42,6 +42,26 @@ if TYPE_CHECKING:
 LOCAL_TENANT = "local"
 API_TOKEN_SETTING = "LETEXTO_API_TOKEN"
 TENANT_KEY_SETTING = "the X-LeTexto-Key header"
+
+
+class ApprovalPages(Protocol):
+    """Where a person approves a send (policy `approve`): the HTTP app's pages, or stdio's local ones."""
+
+    def reachable(self) -> bool:
+        """Whether a person can get to the pages and sign in (approver keys, or the local desktop)."""
+        ...
+
+    def opens_itself(self) -> bool:
+        """Whether the server puts the page on the user's screen itself (stdio opening the browser)."""
+        ...
+
+    async def url_for(self, approval_id: str, request_base: str | None) -> str:
+        """The page's address (`request_base`: where this HTTP request reached the server, if any)."""
+        ...
+
+    async def present(self, record: ApprovalRecord, url: str) -> bool:
+        """Put the page before the person if the server can; True when it did."""
+        ...
 
 
 @dataclass
@@ -57,6 +77,8 @@ class Services:
     report_signer: ReportSigner
     tenants: TenantClients
     """Multi-tenant mode: each tenant's own LeTexto client, from the key its requests bring."""
+    pages: ApprovalPages | None = None
+    """The approval pages, when this server serves them (set by the transport)."""
 
     @property
     def client(self) -> LetextoClient:

@@ -39,7 +39,14 @@ def sandbox_settings(**overrides: Any) -> Any:
     """Settings for a server on the in-process simulator, state in memory."""
     from letexto_mcp.config import Settings
 
-    values: dict[str, Any] = {"sandbox": True, "state_url": "memory://", "default_sender": "SMS INFO"}
+    # Policy `confirm` unless a test says otherwise: most tests drive the caller's side of approval;
+    # the person's side (policy `approve`, the product's default) has tests of its own.
+    values: dict[str, Any] = {
+        "sandbox": True,
+        "state_url": "memory://",
+        "default_sender": "SMS INFO",
+        "send_policy": "confirm",
+    }
     values.update(overrides)
     return Settings(**values)
 

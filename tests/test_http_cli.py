@@ -69,6 +69,7 @@ async def test_served_over_http_with_a_clean_log(tmp_path: Path, public_port: in
         LETEXTO_PUBLIC_URL=base,
         LETEXTO_STATE_URL=f"sqlite:///{tmp_path / 'state.sqlite3'}",
         LETEXTO_LOG_LEVEL="INFO",
+        LETEXTO_SEND_POLICY="confirm",
     )
     command = [
         sys.executable,

@@ -17,6 +17,7 @@ def _params(tmp_path: Any, **env: str) -> StdioServerParameters:
     base = {
         "LETEXTO_SANDBOX": "1",
         "LETEXTO_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "LETEXTO_SEND_POLICY": "confirm",  # the caller's approval; the person's has tests of its own
         "HOME": str(tmp_path),
     }
     return StdioServerParameters(

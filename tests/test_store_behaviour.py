@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from letexto_mcp.store import (
     StateStore,
     StoreError,
 )
-from letexto_mcp.store.base import NONCE_PURGE_GRACE
+from letexto_mcp.store.base import NONCE_PURGE_GRACE, ApprovalRecord, Decision
 
 pytestmark = pytest.mark.anyio
 
@@ -519,3 +519,111 @@ async def test_prune_forgets_what_is_older_than_the_retention_and_keeps_the_rest
         assert (await store.reserve_budget(tenant, "2026-01-01", 1, None)).used == 1, "forgotten day"
         assert (await store.reserve_budget(tenant, "2026-03-01", 1, None)).used == 8, "kept day"
     assert (await store.prune(200.0, "2026-02-01")).total == 2, "only the two days just re-created"
+
+
+# -- approvals ----------------------------------------------------------------------------------------
+
+
+def _approval(
+    approval_id: str = "apr-1", *, tenant: str = "t1", expires_at: float = 1000.0
+) -> ApprovalRecord:
+    return ApprovalRecord(
+        id=approval_id,
+        tenant=tenant,
+        tool="create_sms_campaign",
+        fingerprint="fp-1",
+        summary={"sender": "SMS INFO", "parts": 3},
+        recipients=3,
+        distinct_texts=2,
+        created_at=100.0,
+        expires_at=expires_at,
+    )
+
+
+MESSAGES = [
+    ("2250707123456", "Bonjour Awa"),
+    ("2250505123456", "Bonjour Koffi"),
+    ("2250101123456", "Bonjour Awa"),
+]
+
+
+def _yes(at: float = 200.0, by: str = "awa") -> Decision:
+    return Decision(approve=True, by=by, via="page", at=at, from_address="127.0.0.1")
+
+
+async def test_an_approval_keeps_every_message_and_reads_them_a_page_at_a_time(store: StateStore) -> None:
+    await store.create_approval(_approval(), MESSAGES)
+    record = await store.get_approval("apr-1")
+    assert (
+        record is not None
+        and record.state == "pending"
+        and record.summary == {"sender": "SMS INFO", "parts": 3}
+    )
+    assert await store.get_approval("nope") is None
+    assert await store.approval_messages("apr-1", 0, 2) == MESSAGES[:2]
+    assert await store.approval_messages("apr-1", 2, 2) == MESSAGES[2:]
+    assert await store.approval_texts("apr-1", 0, 10) == [("Bonjour Awa", 2), ("Bonjour Koffi", 1)]
+    assert await store.approval_texts("apr-1", 1, 10) == [("Bonjour Koffi", 1)]
+    with pytest.raises(StoreError):
+        await store.create_approval(_approval(), MESSAGES)
+
+
+async def test_a_decision_is_taken_once_and_never_after_expiry(store: StateStore) -> None:
+    await store.create_approval(_approval(), MESSAGES)
+    await store.create_approval(_approval("apr-late", expires_at=150.0), MESSAGES)
+    results: list[ApprovalRecord | None] = []
+
+    async def decide(i: int) -> None:
+        results.append(await store.decide_approval("apr-1", Decision(i % 2 == 0, f"p{i}", "page", 200.0)))
+
+    async with anyio.create_task_group() as group:
+        for i in range(20):
+            group.start_soon(decide, i)
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    stored = await store.get_approval("apr-1")
+    assert (
+        stored is not None and stored.state == winners[0].state and stored.decided_by == winners[0].decided_by
+    )
+    assert stored.decided_via == "page" and stored.decided_at == 200.0
+    assert await store.decide_approval("apr-late", _yes(at=150.0)) is None, "expired"
+    assert await store.decide_approval("nope", _yes()) is None
+
+
+async def test_an_approval_is_consumed_once_by_exactly_its_request(store: StateStore) -> None:
+    await store.create_approval(_approval(), MESSAGES)
+    assert await store.consume_approval("apr-1", "t1", "fp-1", 210.0) is None, "not approved yet"
+    assert await store.decide_approval("apr-1", _yes()) is not None
+    assert await store.consume_approval("apr-1", "t2", "fp-1", 210.0) is None, "another tenant"
+    assert await store.consume_approval("apr-1", "t1", "fp-2", 210.0) is None, "another request"
+    assert await store.consume_approval("apr-1", "t1", "fp-1", 1000.0) is None, "expired"
+    results: list[ApprovalRecord | None] = []
+
+    async def consume() -> None:
+        results.append(await store.consume_approval("apr-1", "t1", "fp-1", 210.0))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(consume)
+    assert sum(r is not None for r in results) == 1
+    await store.settle_approval("apr-1", {"status": "submitted", "letexto_ids": ["m-1"]})
+    record = await store.get_approval("apr-1")
+    assert record is not None and record.state == "consumed"
+    assert record.outcome == {"status": "submitted", "letexto_ids": ["m-1"]}
+
+
+async def test_a_declined_approval_cannot_be_consumed_or_approved(store: StateStore) -> None:
+    await store.create_approval(_approval(), MESSAGES)
+    declined = await store.decide_approval("apr-1", Decision(False, "koffi", "bot", 200.0))
+    assert declined is not None and declined.state == "declined" and declined.decided_via == "bot"
+    assert await store.decide_approval("apr-1", _yes()) is None
+    assert await store.consume_approval("apr-1", "t1", "fp-1", 210.0) is None
+
+
+async def test_prune_forgets_old_approvals_and_their_messages(store: StateStore) -> None:
+    await store.create_approval(_approval("old"), MESSAGES)
+    await store.create_approval(replace(_approval("new"), created_at=300.0), MESSAGES)
+    pruned = await store.prune(200.0, "2000-01-01")
+    assert pruned.approvals == 1
+    assert await store.get_approval("old") is None and await store.approval_messages("old", 0, 10) == []
+    assert await store.get_approval("new") is not None

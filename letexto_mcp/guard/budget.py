@@ -52,6 +52,10 @@ class DailyBudget:
             f"send fewer parts, wait until 00:00 UTC, or raise {SETTING}",
         )
 
+    def today(self) -> str:
+        """Today's UTC day, as the budget counts it."""
+        return utc_day(self._clock())
+
     async def check(self, tenant: str, parts: int) -> None:
         """Raise `CapRefused` if `parts` would not fit today (a read: nothing is held)."""
         if self.limit is None:

@@ -20,11 +20,12 @@ class SendOutcome:
     result: Mapping[str, Any] | None = None
     refusal: Mapping[str, Any] | None = None
     reason: str | None = None  # a stable code for token refusals (expired, already_used, ...)
+    approval_url: str | None = None  # where a person approves this send (policy `approve`)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able form without the fields that do not apply."""
         data: dict[str, Any] = {"status": self.status.value, "message": self.message}
-        for name in ("preview", "confirmation_token", "result", "refusal", "reason"):
+        for name in ("preview", "confirmation_token", "result", "refusal", "reason", "approval_url"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = dict(value) if isinstance(value, Mapping) else value

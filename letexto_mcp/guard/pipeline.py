@@ -32,7 +32,15 @@ from typing import Any, Literal, get_args
 import anyio
 
 from letexto_mcp.guard import wording
-from letexto_mcp.guard.approval import NO_DIALOG, ApprovalRequest, Approved, Approver, Declined
+from letexto_mcp.guard.approval import (
+    NO_DIALOG,
+    ApprovalRequest,
+    Approved,
+    Approver,
+    Declined,
+    PageShown,
+)
+from letexto_mcp.guard.approvals import ApprovalDesk, approval_id_of, approval_token
 from letexto_mcp.guard.audit import AuditWriter, new_attempt_id
 from letexto_mcp.guard.budget import DailyBudget
 from letexto_mcp.guard.caps import Caps
@@ -48,12 +56,13 @@ from letexto_mcp.store.base import AuditEntry, IdempotencyRecord, SendMark, Stat
 
 logger = logging.getLogger("letexto_mcp.guard")
 
-Policy = Literal["confirm", "dry-run", "allow"]
+Policy = Literal["approve", "confirm", "dry-run", "allow"]
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
 ClassifyFailure = Callable[[BaseException], SendFailure]
 Stage = Callable[["_Send"], Awaitable[SendOutcome | None]]
 
 TOKEN_SECRET_NAME = "confirmation-tokens"
+APPROVER_SETTING = "LETEXTO_APPROVER_KEYS"
 MAX_IDEMPOTENCY_KEY = 255
 _ID_LISTS = ("letexto_ids", "ids", "message_ids")
 _ID_FIELDS = ("message_id", "campaign_id", "id")
@@ -81,6 +90,8 @@ class _Send:
     meaning: str
     attempt: str = field(default_factory=new_attempt_id)
     approval: ApprovalPath = ApprovalPath.NONE
+    approver_name: str | None = None  # who decided, for the audit (`page:awa`)
+    approval_id: str | None = None  # the approval record this send spends
     claims: TokenClaims | None = None
     undo: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     letexto_ids: list[str] = field(default_factory=list)
@@ -167,7 +178,9 @@ class SendGuard:
         retention_days: float | None = None,
     ) -> None:
         if policy not in get_args(Policy):
-            raise ValueError(f"LETEXTO_SEND_POLICY must be one of confirm, dry-run, allow; got {policy!r}")
+            raise ValueError(
+                f"LETEXTO_SEND_POLICY must be one of approve, confirm, dry-run, allow; got {policy!r}"
+            )
         self.policy: Policy = policy
         self._store = store
         self._caps = caps
@@ -185,6 +198,8 @@ class SendGuard:
         self._tokens_lock = anyio.Lock()
         self._audit_writer = AuditWriter(store, redact, clock)
         self._retention = Retention(store, retention_days, clock)
+        self.desk = ApprovalDesk(store, token_ttl, clock)
+        self.budget_limit = budget_limit
 
     async def tokens(self) -> ConfirmationTokens:
         """The token issuer, keyed by the server secret kept in the store (created on first use)."""
@@ -218,7 +233,7 @@ class SendGuard:
             approval_fingerprint=approval_fingerprint(plan, key, bool(allow_duplicate)),
             meaning=plan.meaning or request_fingerprint(plan.tool, plan.request),
         )
-        if self.policy != "confirm":  # the policy decides for every call, refused or not
+        if self.policy in ("dry-run", "allow"):  # the policy decides for every call, refused or not
             send.approval = ApprovalPath.DRY_RUN if self.policy == "dry-run" else ApprovalPath.POLICY_ALLOW
         try:
             answer = await self._run(send, perform)
@@ -313,30 +328,118 @@ class SendGuard:
         """None when the send may go (and how it was approved is on `send`), else why it waits or stops."""
         if self.policy == "allow":
             return None
+        if self.policy == "approve":
+            return await self._approved_by_person(send)
         tokens = await self.tokens()
         if send.token is not None:
             try:
-                send.claims = tokens.verify(
-                    send.token, send.tenant, send.plan.tool, send.approval_fingerprint
-                )
+                plan = send.plan
+                send.claims = tokens.verify(send.token, send.tenant, plan.tool, send.approval_fingerprint)
             except TokenRefused as refusal:
                 return _token_refused(send, refusal)
             send.approval = ApprovalPath.TOKEN
             return None
         if send.approver.can_ask():
-            answer = await send.approver.ask(ApprovalRequest(send.plan, send.approval_fingerprint))
-            if isinstance(answer, Approved):
-                send.approval = answer.path
-                return None
-            if isinstance(answer, Declined):
-                return send.outcome(SendStatus.DECLINED, wording.declined(answer.cancelled))
-            return answer  # Suspended: the question is out with the client
+            return await self._dialog(send)
         issued = tokens.issue(send.tenant, send.plan.tool, send.approval_fingerprint)
         return send.outcome(
             SendStatus.CONFIRMATION_REQUIRED,
             wording.confirmation_required(send.plan.tool, tokens.ttl),
             confirmation_token=issued,
         )
+
+    async def _dialog(self, send: _Send) -> GuardAnswer | None:
+        """The client's own dialog: the person's answer, or the question out with the client."""
+        answer = await send.approver.ask(ApprovalRequest(send.plan, send.approval_fingerprint))
+        if isinstance(answer, Approved):
+            send.approval = answer.path
+            return None
+        if isinstance(answer, Declined):
+            return send.outcome(SendStatus.DECLINED, wording.declined(answer.cancelled))
+        return answer  # Suspended: the question is out with the client
+
+    async def _approved_by_person(self, send: _Send) -> GuardAnswer | None:
+        """Policy `approve`: a person decides, in the client's dialog or on the approval page.
+
+        A token here only names an approval record; the record's state is what counts.
+        """
+        approval_id = approval_id_of(send.token) or send.approver.resumed_approval()
+        if send.token is not None and approval_id is None:
+            return _token_refused(send, TokenRefused("malformed", wording.NOT_AN_APPROVAL_TOKEN))
+        if approval_id is not None:
+            return await self._approved_record(send, approval_id)
+        if send.approver.can_ask():
+            return await self._dialog(send)
+        if not send.approver.can_show_page():
+            return send.outcome(
+                SendStatus.REFUSED,
+                wording.NO_PERSON_REACHABLE,
+                refusal={
+                    "cap": "approval",
+                    "figure": None,
+                    "limit": None,
+                    "setting": "LETEXTO_APPROVER_KEYS",
+                },
+            )
+        record = await self.desk.open(
+            tenant=send.tenant,
+            tool=send.plan.tool,
+            fingerprint=send.approval_fingerprint,
+            summary=await self._page_summary(send),
+            messages=send.plan.messages,
+        )
+        shown = await send.approver.show_page(record)
+        if isinstance(shown, PageShown):
+            return send.outcome(
+                SendStatus.CONFIRMATION_REQUIRED,
+                wording.approval_page(send.plan.tool, shown.url, opened=shown.opened),
+                confirmation_token=approval_token(record),
+                approval_url=shown.url,
+            )
+        if isinstance(shown, Approved):
+            return await self._approved_record(send, record.id)  # decided while the call waited
+        if isinstance(shown, Declined):
+            return send.outcome(SendStatus.DECLINED, wording.declined(shown.cancelled))
+        return shown  # Suspended: the page is out with the client (URL elicitation, 2026-07-28)
+
+    async def _approved_record(self, send: _Send, approval_id: str) -> SendOutcome | None:
+        """What the named record lets this call do; None when it is approved for exactly this request."""
+        record = await self.desk.get(approval_id)
+        refused = wording.ApprovalRefusal
+        if record is None or record.tenant != send.tenant:
+            return _token_refused(send, TokenRefused("unknown", refused.UNKNOWN))
+        if record.fingerprint != send.approval_fingerprint:
+            return _token_refused(send, TokenRefused("request_changed", refused.REQUEST_CHANGED))
+        if record.state == "declined":
+            return send.outcome(SendStatus.DECLINED, wording.declined_on_page(record.decided_by))
+        if record.state == "consumed":
+            return _token_refused(send, TokenRefused("already_used", refused.ALREADY_USED))
+        if record.expired(self._clock()):
+            return _token_refused(send, TokenRefused("expired", refused.EXPIRED))
+        if record.state == "pending":
+            url = await send.approver.page_url(record)
+            return send.outcome(
+                SendStatus.APPROVAL_PENDING,
+                wording.approval_pending(url),
+                confirmation_token=approval_token(record),
+                approval_url=url,
+            )
+        send.approval = ApprovalPath.BOT if record.decided_via == "bot" else ApprovalPath.PAGE
+        send.approver_name = record.decided_by
+        send.approval_id = record.id
+        return None
+
+    async def _page_summary(self, send: _Send) -> dict[str, Any]:
+        """What the page shows besides the messages: the tool's facts and today's budget."""
+        summary: dict[str, Any] = {"tool": send.plan.tool, **send.plan.page}
+        if self.budget_limit is not None:
+            used = await self._store.budget_used(send.tenant, self._budget.today())
+            summary["budget"] = {
+                "limit": self.budget_limit,
+                "used": used,
+                "left_after": self.budget_limit - used - send.plan.total_parts,
+            }
+        return summary
 
     # -- claims: taken in order, undone on a later refusal ------------------------------------------
 
@@ -368,6 +471,13 @@ class SendGuard:
             except TokenRefused as refusal:
                 await send.rollback()
                 return _token_refused(send, refusal)
+        spent = send.approval_id is None or await self.desk.consume(
+            send.approval_id, tenant, send.approval_fingerprint
+        )
+        if not spent:
+            await send.rollback()
+            refusal = TokenRefused("already_used", wording.ApprovalRefusal.ALREADY_USED)
+            return _token_refused(send, refusal)
         return None
 
     async def _write_ahead(self, send: _Send) -> SendOutcome | None:
@@ -434,6 +544,8 @@ class SendGuard:
             if send.key is not None:
                 await self._store.idempotency_finish(send.tenant, send.key, key_state, stored)
             await self._store.settle_send(send.tenant, send.meaning, send.attempt, mark, self._clock(), ref)
+            if send.approval_id is not None:
+                await self.desk.settle(send.approval_id, {**stored, "letexto_ids": send.letexto_ids})
         except Exception:
             logger.exception("could not record the outcome of a send")
 
@@ -447,7 +559,7 @@ class SendGuard:
             "recipients": len(plan.recipients),
             "parts": plan.total_parts,
             "credits": plan.credits,
-            "approval": send.approval.value,
+            "approval": send.approval.value + (f":{send.approver_name}" if send.approver_name else ""),
             "idempotency_key": send.key,
         }
 

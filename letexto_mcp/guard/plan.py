@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -33,3 +33,7 @@ class SendPlan:
     meaning: str | None = None
     question: str = ""
     """The approval question shown in the client's dialog: everything that leaves, in words."""
+    messages: Sequence[tuple[str, str]] = ()
+    """Every (recipient, text) that would leave: what the approval page lists."""
+    page: Mapping[str, object] = field(default_factory=dict)
+    """What the approval page shows besides the messages (sender, schedule, cost, warnings, body…)."""

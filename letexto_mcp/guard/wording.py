@@ -136,3 +136,64 @@ def key_done(age: float, status: str) -> str:
         f"already done with this idempotency_key {ago(age)} (status {status}); "
         "this is the first result, nothing was sent again"
     )
+
+
+NOT_AN_APPROVAL_TOKEN = (
+    "this confirmation_token is not one a person's approval gave: under LETEXTO_SEND_POLICY=approve a "
+    "person approves each send on the approval page or in your client's dialog. Call again without "
+    "confirmation_token to get the page"
+)
+NO_PERSON_REACHABLE = (
+    "refused: LETEXTO_SEND_POLICY=approve needs a person to approve each send, and none can be reached "
+    "from here (this client shows no approval dialog, and no approval page is served with an approver "
+    "who can sign in). Set LETEXTO_APPROVER_KEYS (people who approve on the page), or choose another "
+    "LETEXTO_SEND_POLICY (confirm: the caller approves with a token)"
+)
+
+
+class ApprovalRefusal:
+    """Why a token naming an approval record cannot send."""
+
+    UNKNOWN = (
+        "the confirmation_token names no approval of yours (unknown, or another caller's); call again "
+        "without confirmation_token to get a new approval page"
+    )
+    REQUEST_CHANGED = (
+        "the request changed since it was approved (a recipient, the text, the sender, the time, "
+        "allow_duplicate or the idempotency_key): the approval covers the exact request only. Call "
+        "again without confirmation_token to have the new request approved"
+    )
+    ALREADY_USED = (
+        "this approval was already used (each approves one send): do not send again blindly; check the "
+        "status of the first send, or call again without confirmation_token for a new approval"
+    )
+    EXPIRED = (
+        "the approval expired before it was used (LETEXTO_CONFIRMATION_TTL_SECONDS); call again without "
+        "confirmation_token for a new approval page"
+    )
+
+
+def approval_page(tool: str, url: str, *, opened: bool) -> str:
+    where = (
+        f"an approval page opened on the user's screen ({url})"
+        if opened
+        else f"a person must approve it on the approval page: {url}"
+    )
+    return (
+        f"nothing was sent yet: {where}. Tell the user what is waiting for their approval; once they "
+        f"have approved it there, call {tool} again with exactly the same arguments plus this "
+        "confirmation_token (it names the approval; it does not approve anything by itself)"
+    )
+
+
+def approval_pending(url: str | None) -> str:
+    where = f" ({url})" if url else ""
+    return (
+        f"nothing was sent: the approval page{where} has not been decided yet. Ask the user to approve or "
+        "decline it there, then call again with the same arguments and confirmation_token"
+    )
+
+
+def declined_on_page(by: str | None) -> str:
+    who = f" ({by})" if by else ""
+    return f"a person{who} declined this send on the approval page: nothing was sent. Do not send it again"

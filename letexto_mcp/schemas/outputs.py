@@ -198,6 +198,13 @@ class SendResult(ToolOutput):
     scheduled_for: str | None = None
     confirmation_token: str | None = None
     confirmation_expires_in: int | None = None
+    approval_url: Annotated[
+        str | None,
+        Field(
+            description="Where a person approves this send (policy approve): show it to the user; once "
+            "approved there, repeat the same call with 'confirmation_token'."
+        ),
+    ] = None
     preview: PreviewResult | EmailPreview | None = None
     refusal: Refusal | None = None
     idempotency_key: str | None = None

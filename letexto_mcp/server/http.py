@@ -59,6 +59,7 @@ from letexto_mcp.server.auth import AccessGuard
 from letexto_mcp.server.closing_sessions import LateResponseGuard, install_closing_session_filter
 from letexto_mcp.server.dlr import ReportSigner, report_endpoint
 from letexto_mcp.server.health import Readiness, health_routes
+from letexto_mcp.server.pages import HttpPages
 from letexto_mcp.server.security import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
@@ -178,6 +179,7 @@ def build_http_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_services(settings, simulator=simulator, transport=transport) as services:
+            services.pages = HttpPages(services.settings)
             runtime.services = services
             runtime.tenant_secret = await tenant_secret(services.settings, services.store)
             try:

@@ -74,10 +74,11 @@ class Pruned:
     idempotency: int = 0
     send_marks: int = 0
     budget_days: int = 0
+    approvals: int = 0
 
     @property
     def total(self) -> int:
-        return self.audit + self.idempotency + self.send_marks + self.budget_days
+        return self.audit + self.idempotency + self.send_marks + self.budget_days + self.approvals
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,60 @@ class DeliveryReport:
     def is_final(self) -> bool:
         """DELIVERED and FAILED do not change any more; a later report cannot supersede them."""
         return self.status.upper() in FINAL_REPORT_STATUSES
+
+
+APPROVAL_STATES: frozenset[str] = frozenset({"pending", "approved", "declined", "consumed"})
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """A send waiting for (or given) a person's decision, bound to the whole request by `fingerprint`.
+
+    `id` is unguessable: it is the page address and what the caller's confirmation token names.
+    `summary` is everything the page shows besides the messages (sender, schedule, encoding,
+    parts, credits, balance, warnings, email subject and body); the messages themselves, one
+    (recipient, text) per recipient, are kept beside it and read a page at a time. `state` moves
+    pending → approved | declined → consumed (an approved send that left); a record past
+    `expires_at` can be neither decided nor consumed. Who decided is a name, never a secret.
+    """
+
+    id: str
+    tenant: str
+    tool: str
+    fingerprint: str
+    summary: dict[str, Any]
+    recipients: int
+    distinct_texts: int
+    created_at: float
+    expires_at: float
+    state: str = "pending"
+    decided_by: str | None = None
+    decided_via: str | None = None  # "page" | "bot" | "dialog"
+    decided_at: float | None = None
+    decided_from: str | None = None  # the address the decision came from
+    outcome: dict[str, Any] | None = None  # once sent: status, LeTexto ids
+
+    def expired(self, now: float) -> bool:
+        return now >= self.expires_at
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ApprovalRecord:
+        data = json.loads(text)
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's answer to an approval: approved or declined, by whom, how, from where."""
+
+    approve: bool
+    by: str
+    via: str
+    at: float
+    from_address: str | None = None
 
 
 def check_mark_state(state: str) -> None:
@@ -250,8 +305,9 @@ class StateStore(Protocol):
         ...
 
     async def prune(self, before: float, before_day: str) -> Pruned:
-        """Forget audit entries, idempotency keys and send marks older than `before` (epoch seconds)
-        and budget days before `before_day` (YYYY-MM-DD), in every tenant: the retention policy."""
+        """Forget audit entries, idempotency keys, send marks and approvals (with their messages) older
+        than `before` (epoch seconds) and budget days before `before_day` (YYYY-MM-DD), in every
+        tenant: the retention policy."""
         ...
 
     async def save_delivery_report(self, report: DeliveryReport) -> None:
@@ -267,6 +323,38 @@ class StateStore(Protocol):
     async def bind_report_url(self, tenant: str, nonce: str, message_id: str, now: float) -> str:
         """Bind a delivery-report URL (its nonce) to one message, once: returns the message it is
         bound to, which is `message_id` unless the nonce was already bound to another."""
+        ...
+
+    async def create_approval(self, record: ApprovalRecord, messages: list[tuple[str, str]]) -> None:
+        """Keep a new pending approval and the (recipient, text) of every message it would send."""
+        ...
+
+    async def get_approval(self, approval_id: str) -> ApprovalRecord | None:
+        """The record, whatever its state (None when unknown)."""
+        ...
+
+    async def approval_messages(self, approval_id: str, offset: int, limit: int) -> list[tuple[str, str]]:
+        """(recipient, text) of the approval's messages, in the order they were given."""
+        ...
+
+    async def approval_texts(self, approval_id: str, offset: int, limit: int) -> list[tuple[str, int]]:
+        """The approval's distinct texts with how many recipients get each, in first-seen order."""
+        ...
+
+    async def decide_approval(self, approval_id: str, decision: Decision) -> ApprovalRecord | None:
+        """Atomically pending → approved | declined, if not expired at `decision.at`; the updated
+        record, or None when it was not pending (already decided, consumed, expired or unknown)."""
+        ...
+
+    async def consume_approval(
+        self, approval_id: str, tenant: str, fingerprint: str, now: float
+    ) -> ApprovalRecord | None:
+        """Atomically approved → consumed, for this tenant and exactly this request, if not expired;
+        None otherwise. A record is consumed once: the send it approved leaves once."""
+        ...
+
+    async def settle_approval(self, approval_id: str, outcome: dict[str, Any]) -> None:
+        """Record what happened to the send an approval let through (the page shows it)."""
         ...
 
     async def close(self) -> None:

@@ -11,6 +11,7 @@ import copy
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -19,8 +20,10 @@ from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
     REPORT_RETENTION,
+    ApprovalRecord,
     AuditEntry,
     BudgetResult,
+    Decision,
     DeliveryReport,
     IdempotencyRecord,
     Pruned,
@@ -53,6 +56,8 @@ class MemoryStore:
         self._audit: list[AuditEntry] = []
         self._reports: list[DeliveryReport] = []
         self._report_urls: dict[tuple[str, str], tuple[str, float]] = {}  # (tenant, nonce) -> (id, at)
+        self._approvals: dict[str, ApprovalRecord] = {}
+        self._approval_messages: dict[str, list[tuple[str, str]]] = {}
 
     def _check_open(self) -> None:
         if self._closed:
@@ -238,7 +243,17 @@ class MemoryStore:
                 if not marks:
                     del self._marks[send]
             old_days = [k for k in self._budget if k[1] < before_day]
-            pruned = Pruned(len(self._audit) - len(kept_audit), len(old_keys), old_marks, len(old_days))
+            old_approvals = [a for a, record in self._approvals.items() if record.created_at < before]
+            for approval in old_approvals:
+                del self._approvals[approval]
+                self._approval_messages.pop(approval, None)
+            pruned = Pruned(
+                audit=len(self._audit) - len(kept_audit),
+                idempotency=len(old_keys),
+                send_marks=old_marks,
+                budget_days=len(old_days),
+                approvals=len(old_approvals),
+            )
             self._audit = kept_audit
             for key in old_keys:
                 del self._idempotency[key]
@@ -276,6 +291,76 @@ class MemoryStore:
                 del self._report_urls[stale]
             bound, _ = self._report_urls.setdefault((tenant, nonce), (message_id, now))
             return bound
+
+    async def create_approval(self, record: ApprovalRecord, messages: list[tuple[str, str]]) -> None:
+        async with self._lock:
+            self._check_open()
+            if record.id in self._approvals:
+                raise StoreError(f"approval {record.id!r} exists already")
+            self._approvals[record.id] = ApprovalRecord.from_json(record.to_json())
+            self._approval_messages[record.id] = [(str(r), str(t)) for r, t in messages]
+
+    async def get_approval(self, approval_id: str) -> ApprovalRecord | None:
+        async with self._lock:
+            self._check_open()
+            record = self._approvals.get(approval_id)
+            return None if record is None else ApprovalRecord.from_json(record.to_json())
+
+    async def approval_messages(self, approval_id: str, offset: int, limit: int) -> list[tuple[str, str]]:
+        async with self._lock:
+            self._check_open()
+            messages = self._approval_messages.get(approval_id, [])
+            return messages[max(0, offset) : max(0, offset) + max(0, limit)]
+
+    async def approval_texts(self, approval_id: str, offset: int, limit: int) -> list[tuple[str, int]]:
+        async with self._lock:
+            self._check_open()
+            counts: dict[str, int] = {}
+            for _, text in self._approval_messages.get(approval_id, []):
+                counts[text] = counts.get(text, 0) + 1
+            return list(counts.items())[max(0, offset) : max(0, offset) + max(0, limit)]
+
+    async def decide_approval(self, approval_id: str, decision: Decision) -> ApprovalRecord | None:
+        async with self._lock:
+            self._check_open()
+            record = self._approvals.get(approval_id)
+            if record is None or record.state != "pending" or record.expired(decision.at):
+                return None
+            decided = replace(
+                record,
+                state="approved" if decision.approve else "declined",
+                decided_by=decision.by,
+                decided_via=decision.via,
+                decided_at=decision.at,
+                decided_from=decision.from_address,
+            )
+            self._approvals[approval_id] = decided
+            return decided
+
+    async def consume_approval(
+        self, approval_id: str, tenant: str, fingerprint: str, now: float
+    ) -> ApprovalRecord | None:
+        async with self._lock:
+            self._check_open()
+            record = self._approvals.get(approval_id)
+            if (
+                record is None
+                or record.state != "approved"
+                or record.tenant != tenant
+                or record.fingerprint != fingerprint
+                or record.expired(now)
+            ):
+                return None
+            consumed = replace(record, state="consumed")
+            self._approvals[approval_id] = consumed
+            return consumed
+
+    async def settle_approval(self, approval_id: str, outcome: dict[str, Any]) -> None:
+        async with self._lock:
+            self._check_open()
+            record = self._approvals.get(approval_id)
+            if record is not None:
+                self._approvals[approval_id] = replace(record, outcome=_json_copy(outcome))
 
     async def close(self) -> None:
         async with self._lock:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,8 +29,10 @@ from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
     REPORT_RETENTION,
+    ApprovalRecord,
     AuditEntry,
     BudgetResult,
+    Decision,
     DeliveryReport,
     IdempotencyRecord,
     Pruned,
@@ -43,7 +46,8 @@ from letexto_mcp.store.base import (
 
 # 2: audit.attempt (an entry written before a send, settled after)
 # 3: one send mark per attempt (send_marks.attempt); delivery-report URLs bound to their message
-SCHEMA_VERSION = 3
+# 4: approval records and their messages
+SCHEMA_VERSION = 4
 _SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -81,6 +85,12 @@ CREATE TABLE IF NOT EXISTS report_urls (
     tenant TEXT NOT NULL, nonce TEXT NOT NULL, message_id TEXT NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (tenant, nonce));
 CREATE INDEX IF NOT EXISTS report_urls_age ON report_urls (at);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, created_at REAL NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS approvals_age ON approvals (created_at);
+CREATE TABLE IF NOT EXISTS approval_messages (
+    approval_id TEXT NOT NULL, seq INTEGER NOT NULL, recipient TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (approval_id, seq));
 """
 _MARKS_V3 = """
 CREATE TABLE send_marks_v3 (
@@ -121,6 +131,23 @@ def _insert_audit(conn: sqlite3.Connection, entry: AuditEntry, payload: str) -> 
         "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
         (entry.tenant, entry.at, payload, entry.attempt),
     )
+
+
+def _prune_approvals(conn: sqlite3.Connection, before: float) -> int:
+    conn.execute(
+        "DELETE FROM approval_messages WHERE approval_id IN (SELECT id FROM approvals WHERE created_at < ?)",
+        (before,),
+    )
+    return conn.execute("DELETE FROM approvals WHERE created_at < ?", (before,)).rowcount
+
+
+def _load_approval(conn: sqlite3.Connection, approval_id: str) -> ApprovalRecord | None:
+    row = conn.execute("SELECT record FROM approvals WHERE id = ?", (approval_id,)).fetchone()
+    return None if row is None else ApprovalRecord.from_json(row[0])
+
+
+def _save_approval(conn: sqlite3.Connection, record: ApprovalRecord) -> None:
+    conn.execute("UPDATE approvals SET record = ? WHERE id = ?", (record.to_json(), record.id))
 
 
 class SqliteStore:
@@ -485,6 +512,7 @@ class SqliteStore:
                     ).rowcount,
                     send_marks=conn.execute("DELETE FROM send_marks WHERE at < ?", (before,)).rowcount,
                     budget_days=conn.execute("DELETE FROM budget WHERE day < ?", (before_day,)).rowcount,
+                    approvals=_prune_approvals(conn, before),
                 )
 
         return await self._run(op)
@@ -539,6 +567,103 @@ class SqliteStore:
                 return str(row[0])
 
         return await self._run(op)
+
+    # -- approvals ------------------------------------------------------------------------------
+
+    async def create_approval(self, record: ApprovalRecord, messages: list[tuple[str, str]]) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO approvals (id, tenant, created_at, record) VALUES (?, ?, ?, ?)",
+                    (record.id, record.tenant, record.created_at, record.to_json()),
+                )
+                conn.executemany(
+                    "INSERT INTO approval_messages (approval_id, seq, recipient, text) VALUES (?, ?, ?, ?)",
+                    ((record.id, seq, recipient, text) for seq, (recipient, text) in enumerate(messages)),
+                )
+
+        await self._run(op)
+
+    async def get_approval(self, approval_id: str) -> ApprovalRecord | None:
+        return await self._run(lambda: _load_approval(self._connection(), approval_id))
+
+    async def approval_messages(self, approval_id: str, offset: int, limit: int) -> list[tuple[str, str]]:
+        def op() -> list[tuple[str, str]]:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT recipient, text FROM approval_messages WHERE approval_id = ? "
+                    "ORDER BY seq LIMIT ? OFFSET ?",
+                    (approval_id, max(0, limit), max(0, offset)),
+                )
+                .fetchall()
+            )
+            return [(str(r), str(t)) for r, t in rows]
+
+        return await self._run(op)
+
+    async def approval_texts(self, approval_id: str, offset: int, limit: int) -> list[tuple[str, int]]:
+        def op() -> list[tuple[str, int]]:
+            rows = (
+                self._connection()
+                .execute(
+                    "SELECT text, COUNT(*) FROM approval_messages WHERE approval_id = ? "
+                    "GROUP BY text ORDER BY MIN(seq) LIMIT ? OFFSET ?",
+                    (approval_id, max(0, limit), max(0, offset)),
+                )
+                .fetchall()
+            )
+            return [(str(t), int(n)) for t, n in rows]
+
+        return await self._run(op)
+
+    async def decide_approval(self, approval_id: str, decision: Decision) -> ApprovalRecord | None:
+        def op() -> ApprovalRecord | None:
+            with self._write() as conn:
+                record = _load_approval(conn, approval_id)
+                if record is None or record.state != "pending" or record.expired(decision.at):
+                    return None
+                decided = replace(
+                    record,
+                    state="approved" if decision.approve else "declined",
+                    decided_by=decision.by,
+                    decided_via=decision.via,
+                    decided_at=decision.at,
+                    decided_from=decision.from_address,
+                )
+                _save_approval(conn, decided)
+                return decided
+
+        return await self._run(op)
+
+    async def consume_approval(
+        self, approval_id: str, tenant: str, fingerprint: str, now: float
+    ) -> ApprovalRecord | None:
+        def op() -> ApprovalRecord | None:
+            with self._write() as conn:
+                record = _load_approval(conn, approval_id)
+                if (
+                    record is None
+                    or record.state != "approved"
+                    or record.tenant != tenant
+                    or record.fingerprint != fingerprint
+                    or record.expired(now)
+                ):
+                    return None
+                consumed = replace(record, state="consumed")
+                _save_approval(conn, consumed)
+                return consumed
+
+        return await self._run(op)
+
+    async def settle_approval(self, approval_id: str, outcome: dict[str, Any]) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                record = _load_approval(conn, approval_id)
+                if record is not None:
+                    _save_approval(conn, replace(record, outcome=outcome))
+
+        await self._run(op)
 
     async def close(self) -> None:
         def op() -> None:

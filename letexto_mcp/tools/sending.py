@@ -13,7 +13,7 @@ from letexto_mcp.guard.plan import SendPlan
 from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, SendResult
 from letexto_mcp.services import Services
 from letexto_mcp.states import SendStatus
-from letexto_mcp.tools.approval import DialogApprover
+from letexto_mcp.tools.approval import McpApprover
 
 if TYPE_CHECKING:
     from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
@@ -43,7 +43,7 @@ def outcome_to_result(
     """The structured result of a send tool, from the guard's outcome."""
     result = dict(outcome.result or {})
     token_ttl = None
-    if outcome.status is SendStatus.CONFIRMATION_REQUIRED:
+    if outcome.status is SendStatus.CONFIRMATION_REQUIRED and outcome.approval_url is None:
         token_ttl = services.settings.confirmation_ttl_seconds
     refusal = Refusal.model_validate(dict(outcome.refusal)) if outcome.refusal else None
     return SendResult(
@@ -61,6 +61,7 @@ def outcome_to_result(
         confirmation_expires_in=token_ttl,
         preview=_preview_model(outcome.preview),
         refusal=refusal,
+        approval_url=outcome.approval_url,
         idempotency_key=idempotency_key,
     )
 
@@ -108,7 +109,7 @@ async def run_guarded(
     answer = await services.guard.run(
         plan,
         perform=perform,
-        approver=DialogApprover(ctx),
+        approver=McpApprover(ctx, services),
         confirmation_token=args.confirmation_token,
         idempotency_key=args.idempotency_key,
         allow_duplicate=args.allow_duplicate,
