@@ -60,8 +60,10 @@ async def create_sms_campaign(
         plan,
         account,
         preview,
-        meaning=leaving.meaning("sms", {"sender": plan.sender, "send_at": iso_utc(sent_at)}),
+        leaving=leaving,
+        send_at=iso_utc(sent_at),
         question=f"Campaign «{args.label}»: {question}",
+        label=args.label,
     )
     client = await services.letexto(tenant)
     rejected = plan.recipients.rejected_count + len(plan.missing)
@@ -163,6 +165,16 @@ async def create_email_campaign(
         preview=preview.model_dump(mode="json"),
         meaning=leaving.meaning("email", {"from": args.from_email.lower()}),
         question=_email_question(args, unique),
+        messages=[(address, args.subject) for address in unique],
+        page={
+            "channel": "email",
+            "label": args.label,
+            "sender": args.from_email,
+            "subject": args.subject,
+            "body": args.content,
+            "duplicates_merged": merged,
+            "warnings": [],
+        },
     )
     client = await services.letexto(tenant)
 

@@ -71,7 +71,8 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context) -> Send
         plan,
         account,
         preview,
-        meaning=leaving.meaning("sms", {"sender": plan.sender, "send_at": iso_utc(send_at)}),
+        leaving=leaving,
+        send_at=iso_utc(send_at),
         question=sms_plan.approval_question(plan, account, leaving, scheduled_for=iso_utc(send_at)),
     )
     client = await services.letexto(tenant)

@@ -14,6 +14,7 @@ from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, Se
 from letexto_mcp.services import Services
 from letexto_mcp.states import SendStatus
 from letexto_mcp.tools.approval import McpApprover
+from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
     from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
@@ -66,6 +67,27 @@ def outcome_to_result(
     )
 
 
+def sms_page(preview: PreviewResult, *, label: str | None, send_at: str | None) -> dict[str, Any]:
+    """What the approval page shows of an SMS send, besides its messages."""
+    rejected = [*preview.recipients.rejected, *preview.missing_fields]
+    return {
+        "channel": "sms",
+        "label": label,
+        "sender": preview.sender.name,
+        "send_at": send_at,
+        "encoding": preview.text.encoding,
+        "parts": preview.cost.total_parts,
+        "credits": preview.cost.credits,
+        "parts_per_message_max": preview.cost.max_parts_per_message,
+        "balance": preview.cost.balance,
+        "balance_after": preview.cost.balance_after,
+        "rejected": [r.model_dump() for r in rejected],
+        "rejected_count": preview.recipients.rejected_count + len(preview.missing_fields),
+        "duplicates_merged": preview.recipients.duplicates_merged,
+        "warnings": [*preview.recipients.warnings, *preview.warnings],
+    }
+
+
 def sms_send_plan(
     tool: str,
     tenant: str,
@@ -74,8 +96,10 @@ def sms_send_plan(
     account: AccountCheck,
     preview: PreviewResult,
     *,
-    meaning: str,
+    leaving: WhatLeaves,
+    send_at: str | None,
     question: str,
+    label: str | None = None,
 ) -> SendPlan:
     """The guard's view of an SMS send: recipients, parts, credits, sender, balance, and what leaves."""
     return SendPlan(
@@ -91,8 +115,10 @@ def sms_send_plan(
         preview=preview.model_dump(mode="json"),
         usable_senders=tuple(account.sender.usable),
         balance=account.balance,
-        meaning=meaning,
+        meaning=leaving.meaning("sms", {"sender": plan.sender, "send_at": send_at}),
         question=question,
+        messages=leaving.messages,
+        page=sms_page(preview, label=label, send_at=send_at),
     )
 
 

@@ -22,9 +22,12 @@ class WhatLeaves:
         self._digest = MessageSetDigest()
         self._texts: set[int] = set()
         self.examples: list[str] = []
+        self.messages: list[tuple[str, str]] = []
+        """Every (recipient, text), in order: what an approval page lists."""
 
     def add(self, recipient: str, text: str) -> None:
         self._digest.add(recipient, text)
+        self.messages.append((recipient, text))
         marker = hash(text)
         if marker not in self._texts:
             self._texts.add(marker)
