@@ -9,6 +9,8 @@ themselves, so tests and transports decide what is real.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+import anyio
 from pydantic import SecretStr
 
 from letexto_mcp.config import Settings
@@ -29,6 +32,7 @@ from letexto_mcp.sandbox.constants import (
     SANDBOX_BASE_URL_IN_PROCESS,
 )
 from letexto_mcp.server.dlr import ReportSigner, ReportUrl, open_signer
+from letexto_mcp.server.local_pages import LocalPages
 from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.base import ApprovalRecord, StateStore
@@ -186,7 +190,8 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Everything the tools need, opened together and closed together."""
     settings = effective_settings(settings)
-    secrets_to_hide = [s.get_secret_value() for s in [settings.api_token, *settings.mcp_api_keys] if s]
+    keys = [settings.api_token, *settings.mcp_api_keys, *(a.key for a in settings.approver_keys)]
+    secrets_to_hide = [key.get_secret_value() for key in keys if key]
 
     def redact_all(text: str) -> str:
         return redact(text, secrets_to_hide)
@@ -202,36 +207,57 @@ async def open_services(
     store = open_store(settings.state_url)
     client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
     tenants = TenantClients(lambda key: client_for_key(settings, key, the_simulator(), transport))
-    try:
-        secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
-        guard = SendGuard(
-            store=store,
-            policy=settings.send_policy,
-            caps=Caps(
-                max_recipients=settings.max_recipients,
-                max_parts_per_message=settings.max_parts_per_message,
-                allowed_recipients=settings.allowed_recipients,
-                normalise=lambda raw: normalize_phone(raw, region).digits,
-            ),
-            budget_limit=settings.daily_budget_parts,
-            sends_per_minute=settings.sends_per_minute,
-            duplicate_window=float(settings.duplicate_window_seconds),
-            token_ttl=float(settings.confirmation_ttl_seconds),
-            retention_days=settings.state_retention_days,
-            secret=secret,
-            redact=redact_all,
-            classify_failure=send_failure,
-        )
-        yield Services(
-            settings=settings,
-            shared_client=client,
-            store=store,
-            guard=guard,
-            redact=redact_all,
-            report_signer=await open_signer(store),
-            tenants=tenants,
-        )
-    finally:
-        await tenants.aclose()
-        await client.aclose()
-        await store.close()
+    async with anyio.create_task_group() as background:  # the stdio approval page's listener
+        pages: LocalPages | None = None
+        try:
+            secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
+            guard = SendGuard(
+                store=store,
+                policy=settings.send_policy,
+                caps=Caps(
+                    max_recipients=settings.max_recipients,
+                    max_parts_per_message=settings.max_parts_per_message,
+                    allowed_recipients=settings.allowed_recipients,
+                    normalise=lambda raw: normalize_phone(raw, region).digits,
+                ),
+                budget_limit=settings.daily_budget_parts,
+                sends_per_minute=settings.sends_per_minute,
+                duplicate_window=float(settings.duplicate_window_seconds),
+                token_ttl=float(settings.confirmation_ttl_seconds),
+                retention_days=settings.state_retention_days,
+                secret=secret,
+                redact=redact_all,
+                classify_failure=send_failure,
+            )
+            pages = LocalPages(
+                settings, guard.desk, lambda: approval_session_secret(settings, store), background
+            )
+            yield Services(
+                settings=settings,
+                shared_client=client,
+                store=store,
+                guard=guard,
+                redact=redact_all,
+                report_signer=await open_signer(store),
+                tenants=tenants,
+                pages=pages,
+            )
+        finally:
+            if pages is not None:
+                await pages.aclose()
+            background.cancel_scope.cancel()
+            await tenants.aclose()
+            await client.aclose()
+            await store.close()
+
+
+APPROVAL_SESSIONS_SECRET = "approval-sessions"
+
+
+async def approval_session_secret(settings: Settings, store: StateStore) -> bytes:
+    """What signs approvers' session cookies: from LETEXTO_MCP_STATE_SECRET, else kept in the store,
+    so every replica accepts every other's sessions."""
+    ring = settings.state_secrets()
+    if ring:
+        return hmac.new(ring[0], b"letexto-mcp/approval-sessions/v1", hashlib.sha256).digest()
+    return await store.get_or_create_secret(APPROVAL_SESSIONS_SECRET, lambda: secrets.token_bytes(32))
