@@ -16,6 +16,7 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check letexto_mcp tests bench
+	$(BIN)/mypy letexto_mcp
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -24,6 +25,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check letexto_mcp tests bench
 	$(BIN)/ruff format --check letexto_mcp tests bench
+	$(BIN)/mypy letexto_mcp
 
 demo: $(STAMP)
 	$(BIN)/letexto-mcp demo
@@ -44,4 +46,4 @@ schemas: $(STAMP)
 	$(BIN)/python -m letexto_mcp.tools.generate_schemas
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache

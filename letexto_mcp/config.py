@@ -11,7 +11,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -330,10 +330,21 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment, apply non-None overrides (from flags), and explain any bad value."""
-    clean = {k: v for k, v in overrides.items() if v is not None}
+class _FlagOverrides(TypedDict, total=False):
+    """The settings a command-line flag can set; a flag left off is absent, so the environment decides."""
+
+    sandbox: bool
+    trusted_proxy: bool
+
+
+def load_settings(*, sandbox: bool | None = None, trusted_proxy: bool | None = None) -> Settings:
+    """Read the environment, apply the flags that were given (not None), and explain any bad value."""
+    flags: _FlagOverrides = {}
+    if sandbox is not None:
+        flags["sandbox"] = sandbox
+    if trusted_proxy is not None:
+        flags["trusted_proxy"] = trusted_proxy
     try:
-        return Settings(**clean)
+        return Settings(**flags)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None

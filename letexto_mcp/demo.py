@@ -151,8 +151,10 @@ async def _demo(quiet: bool) -> None:
                 {**args, "confirmation_token": first["confirmation_token"]},
             )
             out.say(f"the same call retried: status {again['status']} — nothing sent twice")
-            status = await _call(automation, out, "get_campaign_status", {"campaign_id": done["campaign_id"]})
-            out.say(f"campaign {status['status']}: {status['meaning']}")
+            campaign = await _call(
+                automation, out, "get_campaign_status", {"campaign_id": done["campaign_id"]}
+            )
+            out.say(f"campaign {campaign['status']}: {campaign['meaning']}")
     print("\ndemo finished: every step ran against the simulator; nothing left this machine.")
 
 

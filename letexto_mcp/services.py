@@ -40,6 +40,7 @@ from letexto_mcp.store.factory import open_store
 
 if TYPE_CHECKING:
     import httpx
+    from starlette.types import ASGIApp
 
     from letexto_mcp.letexto import LetextoClient
 
@@ -124,7 +125,7 @@ def effective_settings(settings: Settings) -> Settings:
 NO_SHARED_KEY = "letexto-mcp-multi-tenant-no-shared-key"
 
 
-def _simulator(settings: Settings, simulator: Any | None) -> Any | None:
+def _simulator(settings: Settings, simulator: ASGIApp | None) -> ASGIApp | None:
     """The in-process simulator of a sandbox server, made once so that every client shares it."""
     if settings.sandbox and simulator is None:
         from letexto_mcp.sandbox import SandboxConfig, create_app
@@ -136,7 +137,7 @@ def _simulator(settings: Settings, simulator: Any | None) -> Any | None:
 def client_for_key(
     settings: Settings,
     key: str | SecretStr,
-    simulator: Any | None,
+    simulator: ASGIApp | None,
     transport: httpx.AsyncBaseTransport | None,
 ) -> LetextoClient:
     """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url."""
@@ -144,12 +145,20 @@ def client_for_key(
 
     from letexto_mcp.letexto.client import LetextoClient
 
-    common = {"timeout": settings.timeout_seconds, "read_retries": settings.read_retries}
+    timeout, read_retries = settings.timeout_seconds, settings.read_retries
     if settings.sandbox:
+        if simulator is None:  # _simulator always makes one in sandbox mode: never call the real API
+            raise ValueError("sandbox mode needs the in-process simulator")
         return LetextoClient(
-            key, SANDBOX_BASE_URL_IN_PROCESS, transport=httpx.ASGITransport(app=simulator), **common
+            key,
+            SANDBOX_BASE_URL_IN_PROCESS,
+            transport=httpx.ASGITransport(app=simulator),
+            timeout=timeout,
+            read_retries=read_retries,
         )
-    return LetextoClient(key, settings.base_url, transport=transport, **common)
+    return LetextoClient(
+        key, settings.base_url, transport=transport, timeout=timeout, read_retries=read_retries
+    )
 
 
 class LazyClient:
@@ -201,7 +210,7 @@ async def open_services(
     given_simulator = simulator
 
     @cache
-    def the_simulator() -> Any | None:
+    def the_simulator() -> ASGIApp | None:
         return _simulator(settings, given_simulator)
 
     store = open_store(settings.state_url)

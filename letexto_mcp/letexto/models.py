@@ -50,6 +50,7 @@ anything outside this set (PENDING, VALIDATING, REJECTED, ...) is treated as not
 SENDER_LIST_EXPECTED = 'a JSON list of senders, or an object with the list under "data", "items" or "senders"'
 
 _M = TypeVar("_M", bound="LetextoModel")
+_B = TypeVar("_B", bound="Balance")  # Balance builds itself from its own fields, not LetextoModel's
 
 _WRAPPER_KEYS = ("data", "result")
 _LIST_KEYS = ("data", "items", "senders", "results")
@@ -109,7 +110,7 @@ def _required_str(value: object) -> str:
     return text
 
 
-_DATETIME = TypeAdapter(datetime)
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
 def _optional_datetime(value: object) -> datetime | None:
@@ -243,7 +244,7 @@ class Balance(LetextoModel):
     unit: OptStr = _alias("unit", "currency", "devise", "currencyCode")
 
     @classmethod
-    def from_payload(cls: type[_M], payload: object, *, id_hint: str | None = None) -> _M:
+    def from_payload(cls: type[_B], payload: object, *, id_hint: str | None = None) -> _B:
         """Find the balance: a bare number, or one under a known key, top-level or under `data`."""
         raw = _raw(payload)
         found = _find_balance(payload, depth=3)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from typing import TypedDict
 
 import httpx
 
@@ -138,6 +139,15 @@ def in_band_error_status(payload: object) -> int | None:
     return None
 
 
+class _APIErrorFields(TypedDict):
+    """The keyword arguments every `LetextoAPIError` subclass takes, so one dict can feed them all."""
+
+    operation: str
+    status_code: int
+    vendor_messages: list[str]
+    error_type: str | None
+
+
 def api_error(
     status_code: int,
     payload: object,
@@ -158,7 +168,7 @@ def api_error(
     head = f"Could not {describe(operation)}"
     code = f"HTTP {status_code}" + (f": {said}" if said else "")
     joined = " ".join([*vendor, label or ""])
-    kwargs = {
+    kwargs: _APIErrorFields = {
         "operation": operation,
         "status_code": status_code,
         "vendor_messages": vendor,

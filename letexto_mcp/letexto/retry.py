@@ -59,7 +59,7 @@ class RetryPolicy:
             if error.retry_after > self.max_retry_after:
                 return None
             return error.retry_after
-        base = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        base = min(self.max_backoff, self.backoff * (2.0 ** (attempt - 1)))
         return base * (0.5 + random.random() / 2)
 
     @staticmethod

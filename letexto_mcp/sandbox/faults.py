@@ -125,18 +125,18 @@ async def run_with_fault(
     elif fault.kind == "stall":
         # The vendor handles the request at once (a send is recorded and debited), then its answer
         # is held: the worst case for a client that gives up or dies while waiting.
-        status, headers, body = await _capture(app, scope, receive)
+        status, captured, body = await _capture(app, scope, receive)
         await asyncio.sleep(fault.delay or DEFAULT_TIMEOUT_HANG)
-        await _send_raw(send, status, body, _header(headers, b"content-type") or "application/json")
+        await _send_raw(send, status, body, _header(captured, b"content-type") or "application/json")
     elif fault.kind == "timeout":
         await asyncio.sleep(fault.delay or DEFAULT_TIMEOUT_HANG)
         await _drop(send, httpx.ReadTimeout("simulated timeout: LeTexto did not answer"), in_process)
     elif fault.kind == "malformed":
         await _send_raw(send, 200, MALFORMED_BODY, "text/html; charset=utf-8")
     elif fault.kind == "truncated":
-        status, headers, body = await _capture(app, scope, receive)
+        status, captured, body = await _capture(app, scope, receive)
         cut = body[: max(1, len(body) // 2)]
-        await _send_raw(send, status, cut, _header(headers, b"content-type") or "application/json")
+        await _send_raw(send, status, cut, _header(captured, b"content-type") or "application/json")
     elif fault.kind == "reset_before":
         await _drop(
             send, httpx.ConnectError("simulated connection reset before the request arrived"), in_process

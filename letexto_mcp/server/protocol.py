@@ -50,7 +50,7 @@ def register_protocol(server: MCPServer[Any]) -> None:
     """Serve logging/setLevel, completion/complete, resources/(un)subscribe and strict prompts/get."""
     lowlevel = server._lowlevel_server  # private: see the module docstring
     lowlevel.add_request_handler("logging/setLevel", types.SetLevelRequestParams, _set_level)
-    server.completion()(complete)
+    server.completion()(complete)  # type: ignore[no-untyped-call]  # the SDK leaves completion() unannotated
     _register_prompt_errors(server)
     server.middleware.append(reject_null_input_responses)
     bus = getattr(server, "_subscriptions", None)

@@ -58,6 +58,7 @@ _RESERVED = frozenset({"phone", "numero"})  # what {{phone}} and {{numero}} mean
 _MAX_WARNINGS = 50
 _PREVIEW = 80
 _NAME_PREVIEW = 40
+_CONTAINER_KINDS: dict[type[object], str] = {dict: "an object", list: "a list"}  # how a refusal names them
 _EXAMPLE = 'e.g. [{"phone": "0707123456", "name": "Awa"}]'
 _CSV_EXAMPLE = "e.g. phone,name then one line per contact: 0707123456,Awa"
 
@@ -191,15 +192,16 @@ def parse_contacts(items: Sequence[Mapping[str, object]], default_region: str = 
             collector.reject(row, item, f"not an object: each contact must be an object, {_EXAMPLE}")
             continue
         if "phone" in item:
-            phone_key: str | None = "phone"
+            phone_key = "phone"
         elif "numero" in item:
             phone_key = "numero"
         else:
-            phone_key = _phone_key(item)
-            if phone_key is None:
+            alias = _phone_key(item)
+            if alias is None:
                 no_phone += 1
                 collector.reject(row, item, "no phone number: give the contact a 'phone' (or 'numero') key")
                 continue
+            phone_key = alias
         raw = item[phone_key]
         digits = fast_vendor_digits(raw, region) if type(raw) is str else None
         warnings: tuple[str, ...] = ()
@@ -268,7 +270,7 @@ def _object_fields(
         elif isinstance(value, (int, float)):
             fields[name] = str(value)
         else:
-            kind = {dict: "an object", list: "a list"}.get(type(value))
+            kind = _CONTAINER_KINDS.get(type(value))
             if kind is None:
                 kind = "an object" if isinstance(value, Mapping) else f"a {type(value).__name__}"
             collector.reject(

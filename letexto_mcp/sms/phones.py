@@ -331,4 +331,7 @@ def _from_parsed(raw: str, parsed: phonenumbers.PhoneNumber) -> PhoneNumber:
         warnings = (f"{e164} is a landline; landlines usually cannot receive SMS",)
     elif type_name in _KIND_NAMES:
         warnings = (f"{e164} is {_KIND_NAMES[type_name]} number; it usually cannot receive SMS",)
-    return PhoneNumber(e164[1:], parsed.country_code, national, region, kind, warnings)
+    country_code = parsed.country_code
+    if country_code is None:  # the stubs allow it, but a number that passed is_valid_number has one
+        raise InvalidPhoneNumber(raw, "no country code; write it with + and the country code")
+    return PhoneNumber(e164[1:], country_code, national, region, kind, warnings)

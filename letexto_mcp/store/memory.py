@@ -38,7 +38,8 @@ from letexto_mcp.store.base import (
 
 def _json_copy(value: dict[str, Any]) -> dict[str, Any]:
     """Round-trip through JSON so the memory store accepts and returns exactly what SQLite would."""
-    return json.loads(json.dumps(value))
+    copied: dict[str, Any] = json.loads(json.dumps(value))  # json.loads is untyped; a dict comes back a dict
+    return copied
 
 
 class MemoryStore:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
-from letexto_mcp.guard.pipeline import SendPlan
+from letexto_mcp.guard.plan import SendPlan
 from letexto_mcp.lazy import lazy_module
 from letexto_mcp.schemas.inputs import CreateEmailCampaignInput, CreateSmsCampaignInput
 from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendResult
@@ -22,7 +22,10 @@ from letexto_mcp.tools.sending import run_guarded, sms_send_plan
 from letexto_mcp.tools.tenancy import tenant_of
 from letexto_mcp.tools.what_leaves import WhatLeaves
 
-sms_plan = lazy_module("letexto_mcp.tools.sms_plan")  # loads with the first call (see messages.py)
+if TYPE_CHECKING:
+    from letexto_mcp.tools import sms_plan
+else:
+    sms_plan = lazy_module("letexto_mcp.tools.sms_plan")  # loads with the first call (see messages.py)
 EMAIL_BODY_SHOWN = 2000
 
 

@@ -23,10 +23,11 @@ from letexto_mcp.tools.what_leaves import WhatLeaves
 FRESH = frozenset({SendStatus.SUBMITTED, SendStatus.SCHEDULED})
 
 if TYPE_CHECKING:
+    from letexto_mcp.tools import sms_plan
     from letexto_mcp.tools.sms_plan import SmsPlan
-
-# Planning a message (phone numbers, parts, contacts) loads with the first call, not at start-up.
-sms_plan = lazy_module("letexto_mcp.tools.sms_plan")
+else:
+    # Planning a message (phone numbers, parts, contacts) loads with the first call, not at start-up.
+    sms_plan = lazy_module("letexto_mcp.tools.sms_plan")
 
 
 def input_blockers(plan: SmsPlan) -> None:

@@ -14,7 +14,7 @@ import types
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Union, cast
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -107,8 +107,8 @@ def parse_input(spec: ToolSpec, raw: dict[str, Any]) -> ToolInput:
 
 
 def services_of(ctx: Context) -> Services:
-    services: Services = ctx.request_context.lifespan_context
-    return services
+    # The SDK types the lifespan context as a plain dict; ours is the Services that open_services yields.
+    return cast(Services, ctx.request_context.lifespan_context)
 
 
 def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput | InputRequiredResult]]:

@@ -253,7 +253,9 @@ async def check_account(services: Services, tenant: str, sender: str | None) -> 
         )
     usable = sorted({s.name for s in senders if s.is_approved})
     if sender is None:
-        note = "no sender given and LETEXTO_DEFAULT_SENDER is not set: choose one of the usable senders"
+        note: str | None = (
+            "no sender given and LETEXTO_DEFAULT_SENDER is not set: choose one of the usable senders"
+        )
         return AccountCheck(
             balance, SenderCheck(name=None, approved=False, usable=usable, note=note), warnings
         )
