@@ -476,8 +476,8 @@ class SendGuard:
         )
         if not spent:
             await send.rollback()
-            refusal = TokenRefused("already_used", wording.ApprovalRefusal.ALREADY_USED)
-            return _token_refused(send, refusal)
+            used = TokenRefused("already_used", wording.ApprovalRefusal.ALREADY_USED)
+            return _token_refused(send, used)
         return None
 
     async def _write_ahead(self, send: _Send) -> SendOutcome | None:
