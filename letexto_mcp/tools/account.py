@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import Context
-
 from letexto_mcp.schemas.inputs import GetBalanceInput
 from letexto_mcp.schemas.outputs import BalanceResult
 from letexto_mcp.services import Services
 from letexto_mcp.tools.annotations import READ
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
-from letexto_mcp.tools.tenancy import tenant_of
 
 LOW_BALANCE = 50.0  # credits under which get_balance says `low`
 
@@ -27,8 +25,8 @@ async def balance_of(services: Services, tenant: str) -> BalanceResult:
     )
 
 
-async def get_balance(services: Services, args: GetBalanceInput, ctx: Context) -> BalanceResult:
-    return await balance_of(services, tenant_of(ctx))
+async def get_balance(services: Services, args: GetBalanceInput, caller: Caller) -> BalanceResult:
+    return await balance_of(services, caller.tenant)
 
 
 SPECS = [

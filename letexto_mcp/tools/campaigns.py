@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
@@ -15,11 +14,11 @@ from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendRes
 from letexto_mcp.services import Services
 from letexto_mcp.sms.templates import vendor_template
 from letexto_mcp.tools.annotations import SEND
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.messages import input_blockers
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
-from letexto_mcp.tools.tenancy import tenant_of
 from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
@@ -30,9 +29,9 @@ EMAIL_BODY_SHOWN = 2000
 
 
 async def create_sms_campaign(
-    services: Services, args: CreateSmsCampaignInput, ctx: Context
+    services: Services, args: CreateSmsCampaignInput, caller: Caller
 ) -> SendResult | InputRequiredResult:
-    tenant = tenant_of(ctx)
+    tenant = caller.tenant
     sent_at = parse_send_at(args.send_at)
     leaving = WhatLeaves()
     plan = sms_plan.plan_sms(
@@ -95,7 +94,7 @@ async def create_sms_campaign(
         }
 
     return await run_guarded(
-        services, guard_plan, ctx, args=args, perform=perform, scheduled_for=iso_utc(sent_at)
+        services, guard_plan, caller, args=args, perform=perform, scheduled_for=iso_utc(sent_at)
     )
 
 
@@ -138,9 +137,9 @@ def _email_question(args: CreateEmailCampaignInput, unique: list[str]) -> str:
 
 
 async def create_email_campaign(
-    services: Services, args: CreateEmailCampaignInput, ctx: Context
+    services: Services, args: CreateEmailCampaignInput, caller: Caller
 ) -> SendResult | InputRequiredResult:
-    tenant = tenant_of(ctx)
+    tenant = caller.tenant
     unique, merged = _email_recipients(args.recipients)
     if not unique:
         raise ToolError("Cannot send: no recipient address.")
@@ -198,7 +197,7 @@ async def create_email_campaign(
             "rejected": 0,
         }
 
-    return await run_guarded(services, guard_plan, ctx, args=args, perform=perform, scheduled_for=None)
+    return await run_guarded(services, guard_plan, caller, args=args, perform=perform, scheduled_for=None)
 
 
 SMS_CAMPAIGN_DESCRIPTION = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
@@ -14,10 +13,10 @@ from letexto_mcp.schemas.outputs import PreviewResult, SendResult
 from letexto_mcp.services import Services
 from letexto_mcp.states import SendStatus
 from letexto_mcp.tools.annotations import READ, SEND
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
-from letexto_mcp.tools.tenancy import tenant_of
 from letexto_mcp.tools.what_leaves import WhatLeaves
 
 FRESH = frozenset({SendStatus.SUBMITTED, SendStatus.SCHEDULED})
@@ -36,7 +35,7 @@ def input_blockers(plan: SmsPlan) -> None:
         raise ToolError("Cannot send: " + "; ".join(plan.blockers) + ".")
 
 
-async def preview_sms(services: Services, args: PreviewSmsInput, ctx: Context) -> PreviewResult:
+async def preview_sms(services: Services, args: PreviewSmsInput, caller: Caller) -> PreviewResult:
     plan = sms_plan.plan_sms(
         services,
         content=args.content,
@@ -45,12 +44,14 @@ async def preview_sms(services: Services, args: PreviewSmsInput, ctx: Context) -
         contacts_csv=args.contacts_csv,
         sender=args.sender,
     )
-    account = await sms_plan.check_account(services, tenant_of(ctx), plan.sender)
+    account = await sms_plan.check_account(services, caller.tenant, plan.sender)
     return sms_plan.build_preview(plan, account)
 
 
-async def send_sms(services: Services, args: SendSmsInput, ctx: Context) -> SendResult | InputRequiredResult:
-    tenant = tenant_of(ctx)
+async def send_sms(
+    services: Services, args: SendSmsInput, caller: Caller
+) -> SendResult | InputRequiredResult:
+    tenant = caller.tenant
     send_at = parse_send_at(args.send_at)
     leaving = WhatLeaves()
     plan = sms_plan.plan_sms(services, content=args.content, to=args.to, sender=args.sender, each=leaving.add)
@@ -100,7 +101,7 @@ async def send_sms(services: Services, args: SendSmsInput, ctx: Context) -> Send
         }
 
     result = await run_guarded(
-        services, guard_plan, ctx, args=args, perform=perform, scheduled_for=iso_utc(send_at)
+        services, guard_plan, caller, args=args, perform=perform, scheduled_for=iso_utc(send_at)
     )
     if report is not None and isinstance(result, SendResult) and result.message_id and result.status in FRESH:
         await report.bind(services.store, result.message_id)  # this URL reports on this message only

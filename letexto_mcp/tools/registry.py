@@ -27,7 +27,9 @@ from letexto_mcp.schemas.common import ToolInput, ToolOutput
 from letexto_mcp.schemas.files import committed_schema
 from letexto_mcp.schemas.jsonschema import tool_input_schema
 from letexto_mcp.services import Services
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.sdk_bridge import forge_signature, sdk_tool, with_output_schema
+from letexto_mcp.tools.tenancy import tenant_of
 
 MAX_ERRORS_SHOWN = 8
 
@@ -111,12 +113,20 @@ def services_of(ctx: Context) -> Services:
     return cast(Services, ctx.request_context.lifespan_context)
 
 
+def mcp_caller(ctx: Context, services: Services) -> Caller:
+    """An MCP call's tenant and its way to a person (the client's dialog, or the approval page)."""
+    from letexto_mcp.tools.approval import McpApprover
+
+    return Caller(tenant_of(ctx), McpApprover(ctx, services))
+
+
 def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput | InputRequiredResult]]:
     """The function the SDK calls: a lenient signature, strict validation inside."""
 
     async def run(ctx: Context, **raw: Any) -> ToolOutput | InputRequiredResult:
         args = parse_input(spec, raw)
-        return await spec.handler(services_of(ctx), args, ctx)
+        services = services_of(ctx)
+        return await spec.handler(services, args, mcp_caller(ctx, services))
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
     params.extend(_raw_parameters(spec.input_model))

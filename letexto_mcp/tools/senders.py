@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mcp.server.mcpserver import Context
-
 from letexto_mcp.schemas.inputs import CreateSenderInput, ListSendersInput
 from letexto_mcp.schemas.outputs import CreateSenderResult, SenderInfo, SendersResult
 from letexto_mcp.services import Services
 from letexto_mcp.tools.annotations import CREATE, READ
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
-from letexto_mcp.tools.tenancy import tenant_of
 
 if TYPE_CHECKING:
     from letexto_mcp.letexto.models import Sender
@@ -40,13 +38,13 @@ async def senders_of(services: Services, tenant: str, args: ListSendersInput) ->
     )
 
 
-async def list_senders(services: Services, args: ListSendersInput, ctx: Context) -> SendersResult:
-    return await senders_of(services, tenant_of(ctx), args)
+async def list_senders(services: Services, args: ListSendersInput, caller: Caller) -> SendersResult:
+    return await senders_of(services, caller.tenant, args)
 
 
-async def create_sender(services: Services, args: CreateSenderInput, ctx: Context) -> CreateSenderResult:
-    client = await services.letexto(tenant_of(ctx))
-    async with letexto_call(key_setting=services.key_setting(tenant_of(ctx))):
+async def create_sender(services: Services, args: CreateSenderInput, caller: Caller) -> CreateSenderResult:
+    client = await services.letexto(caller.tenant)
+    async with letexto_call(key_setting=services.key_setting(caller.tenant)):
         sender = await client.create_sender(args.name)
     info = sender_info(sender)
     if info.approved:

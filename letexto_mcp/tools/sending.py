@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from mcp.server.mcpserver import Context
 from mcp_types import InputRequiredResult
 
 from letexto_mcp.guard.outcome import SendOutcome, Suspended
@@ -13,7 +12,7 @@ from letexto_mcp.guard.plan import SendPlan
 from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, SendResult
 from letexto_mcp.services import Services
 from letexto_mcp.states import SendStatus
-from letexto_mcp.tools.approval import McpApprover
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
@@ -125,7 +124,7 @@ def sms_send_plan(
 async def run_guarded(
     services: Services,
     plan: SendPlan,
-    ctx: Context,
+    caller: Caller,
     *,
     args: SendArguments,
     perform: Perform,
@@ -135,7 +134,7 @@ async def run_guarded(
     answer = await services.guard.run(
         plan,
         perform=perform,
-        approver=McpApprover(ctx, services),
+        approver=caller.approver,
         confirmation_token=args.confirmation_token,
         idempotency_key=args.idempotency_key,
         allow_duplicate=args.allow_duplicate,

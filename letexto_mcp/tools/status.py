@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.schemas.inputs import GetCampaignStatusInput, GetMessageStatusInput
@@ -12,9 +11,9 @@ from letexto_mcp.schemas.outputs import CampaignStatusResult, MessageStatusResul
 from letexto_mcp.services import Services
 from letexto_mcp.store.base import DeliveryReport
 from letexto_mcp.tools.annotations import READ
+from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
-from letexto_mcp.tools.tenancy import tenant_of
 
 MESSAGE_MEANINGS = {
     "PENDING": (
@@ -91,16 +90,16 @@ async def message_status(services: Services, tenant: str, message_id: str) -> Me
 
 
 async def get_message_status(
-    services: Services, args: GetMessageStatusInput, ctx: Context
+    services: Services, args: GetMessageStatusInput, caller: Caller
 ) -> MessageStatusResult:
-    return await message_status(services, tenant_of(ctx), args.message_id)
+    return await message_status(services, caller.tenant, args.message_id)
 
 
 async def get_campaign_status(
-    services: Services, args: GetCampaignStatusInput, ctx: Context
+    services: Services, args: GetCampaignStatusInput, caller: Caller
 ) -> CampaignStatusResult:
-    client = await services.letexto(tenant_of(ctx))
-    async with letexto_call(key_setting=services.key_setting(tenant_of(ctx))):
+    client = await services.letexto(caller.tenant)
+    async with letexto_call(key_setting=services.key_setting(caller.tenant)):
         if args.channel == "email":
             status = await client.get_email_campaign_status(args.campaign_id)
         else:
