@@ -130,7 +130,11 @@ async def open_services(
 
     store = open_store(settings.state_url)
     client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
-    tenants = TenantClients(lambda key: client_for_key(settings, key, the_simulator(), transport))
+    tenants = TenantClients(
+        lambda key: client_for_key(settings, key, the_simulator(), transport),
+        max_clients=settings.max_tenant_clients,
+        idle_seconds=settings.tenant_idle_seconds,
+    )
     try:
         secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
         guard = SendGuard(
