@@ -383,3 +383,34 @@ async def test_a_limit_above_the_open_files_limit_is_warned_about(simulator: Any
     async with in_process(build_http_app(multi_tenant(max_tenant_clients=10), simulator=simulator)):
         pass
     assert not [r for r in caplog.records if "ulimit -n" in r.getMessage()]
+
+
+async def test_tenant_clients_share_one_tls_context() -> None:
+    """An httpx client loads the CA bundle into a TLS context of its own (0.8 MB, 50 ms) unless given one."""
+    settings = Settings(
+        base_url="https://apis.letexto.invalid",  # never reached: these requests make clients, no calls
+        state_url="memory://",
+        mcp_api_keys=[KEY_A],
+        multi_tenant=True,
+        rate_limit=0,
+    )
+    app = build_http_app(settings)
+    progress = {"progressToken": 1, "progress": 1}
+    notification = {"jsonrpc": "2.0", "method": "notifications/progress", "params": progress}
+    notify = {**ACCEPT, "MCP-Protocol-Version": MODERN, "Mcp-Method": "notifications/progress"}
+    async with in_process(app) as http:
+        first = await http.post(
+            "/mcp", json=notification, headers={**notify, **headers_for(KEY_A, tenant_key(0))}
+        )
+        assert first.status_code == 202
+        gc.collect()
+        start = rss_mb(os.getpid())
+        for i in range(1, 201):
+            response = await http.post(
+                "/mcp", json=notification, headers={**notify, **headers_for(KEY_A, tenant_key(i))}
+            )
+            assert response.status_code == 202
+        gc.collect()
+        grown = rss_mb(os.getpid()) - start
+        assert len(tenants_of(app)) == 201
+    assert grown < 25.0, f"{grown:.1f} MB for 200 tenant clients (one TLS context each would be ~170 MB)"

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import httpx
@@ -50,6 +50,9 @@ from .responses import (
 from .retry import RetryPolicy
 from .wire import API_PREFIX, campaign_contacts, format_datetime, path_segment, without_absent
 
+if TYPE_CHECKING:
+    import ssl
+
 __all__ = ["DEFAULT_BASE_URL", "PROJECT_URL", "LetextoClient", "default_user_agent"]
 
 DEFAULT_BASE_URL = "https://apis.letexto.com"
@@ -80,6 +83,7 @@ class LetextoClient:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
         max_retry_after: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         if not isinstance(key, str) or not key.strip():
@@ -115,6 +119,8 @@ class LetextoClient:
             ),
             headers={"User-Agent": user_agent or default_user_agent(), "Accept": "application/json"},
             follow_redirects=False,
+            # Shared by many clients, a context is loaded once: each of its own costs ~0.8 MB and ~50 ms.
+            verify=ssl_context if ssl_context is not None else True,
         )
 
     # --- lifecycle ---------------------------------------------------------------------------

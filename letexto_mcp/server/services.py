@@ -27,6 +27,8 @@ from letexto_mcp.store.factory import open_store
 from letexto_mcp.tools.services import Services
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from letexto_mcp.letexto import LetextoClient
@@ -63,8 +65,12 @@ def client_for_key(
     key: str | SecretStr,
     simulator: Any | None,
     transport: httpx.AsyncBaseTransport | None,
+    ssl_context: Callable[[], ssl.SSLContext] | None = None,
 ) -> LetextoClient:
-    """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url."""
+    """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url.
+
+    `ssl_context` gives the TLS context clients share (multi-tenant servers make one client per key).
+    """
     import httpx
 
     from letexto_mcp.letexto.client import LetextoClient
@@ -74,7 +80,15 @@ def client_for_key(
         return LetextoClient(
             key, SANDBOX_BASE_URL_IN_PROCESS, transport=httpx.ASGITransport(app=simulator), **common
         )
-    return LetextoClient(key, settings.base_url, transport=transport, **common)
+    shared = ssl_context() if ssl_context is not None and transport is None else None
+    return LetextoClient(key, settings.base_url, transport=transport, ssl_context=shared, **common)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context httpx would make for one client (system CAs, SSL_CERT_FILE), made once and shared."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 class LazyClient:
@@ -130,8 +144,9 @@ async def open_services(
 
     store = open_store(settings.state_url)
     client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
+    shared_tls = cache(tls_context)
     tenants = TenantClients(
-        lambda key: client_for_key(settings, key, the_simulator(), transport),
+        lambda key: client_for_key(settings, key, the_simulator(), transport, shared_tls),
         max_clients=settings.max_tenant_clients,
         idle_seconds=settings.tenant_idle_seconds,
     )
