@@ -63,9 +63,9 @@ class Plan:
 
 
 def plan_for(cfg: BenchConfig) -> Plan:
-    """Full: 10,000 keys under the default cap of 1,000. Quick: 1,000 keys under a cap of 250."""
+    """Full: 10,000 keys under the default cap of 1,000. Quick: 500 keys under a cap of 100."""
     if cfg.quick:
-        return Plan(1_000, 250, (100, 250, 500, 1_000))
+        return Plan(500, 100, (50, 100, 250, 500))
     return Plan(10_000, 1_000, (100, 1_000, 2_500, 5_000, 10_000))
 
 
