@@ -85,7 +85,7 @@ def client_for_key(
 
 
 def tls_context() -> ssl.SSLContext:
-    """The TLS context httpx would make for one client (system CAs, SSL_CERT_FILE), made once and shared."""
+    """The TLS context httpx would make for each client (certifi, or SSL_CERT_FILE / SSL_CERT_DIR)."""
     import httpx
 
     return httpx.create_ssl_context()
