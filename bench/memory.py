@@ -7,6 +7,9 @@ Growth is measured from the RSS after the first 1,000 calls (caches and pools wa
 In sandbox mode the embedded simulator keeps a record of its newest 10,000 requests (that is its
 job: tests read them) and every message it "sent", so `serve --sandbox` grows until its request
 log is full; it is shown too, as information.
+
+The same run measures a multi-tenant HTTP server fed 10,000 distinct LeTexto keys (see
+`bench.tenant_memory`), against the same simulator process.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 
+from bench import tenant_memory
 from bench.calls import ECHO_ARGS, PREVIEW_ARGS, tool_call
 from bench.config import SANDBOX_ENV, BenchConfig
 from bench.procs import (
@@ -104,6 +108,7 @@ def run(cfg: BenchConfig) -> list[Figure]:
                 total,
             ),
         }
+        tenants = tenant_memory.measure(cfg, home, port)
         if not cfg.quick:
             sandboxed = ours_command("serve", "--sandbox")
             results["ours --sandbox"] = anyio.run(
@@ -117,7 +122,7 @@ def run(cfg: BenchConfig) -> list[Figure]:
             )
     finally:
         stop(simulator)
-    return _figures(results, total)
+    return _figures(results, total) + tenants
 
 
 def _figures(results: dict[str, dict[str, Any]], total: int) -> list[Figure]:

@@ -174,6 +174,21 @@ class Settings(BaseSettings):
         validation_alias="LETEXTO_MCP_MAX_SESSIONS",
         description="2025-era HTTP sessions open at once; one more gets 503 until some close.",
     )
+    max_tenant_clients: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        validation_alias="LETEXTO_MCP_MAX_TENANT_CLIENTS",
+        description="Multi-tenant mode: LeTexto clients (connection pools) kept at once, one per recent "
+        "X-LeTexto-Key; the least recently used is closed beyond it.",
+    )
+    tenant_idle_seconds: int = Field(
+        default=600,
+        ge=1,
+        le=86_400,
+        validation_alias="LETEXTO_MCP_TENANT_IDLE_SECONDS",
+        description="Multi-tenant mode: a tenant's LeTexto client unused this long is closed.",
+    )
     state_secret: SecretStr | None = Field(
         default=None,
         validation_alias="LETEXTO_MCP_STATE_SECRET",

@@ -39,6 +39,8 @@ from letexto_mcp.store.base import ApprovalRecord, StateStore
 from letexto_mcp.store.factory import open_store
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
     from starlette.types import ASGIApp
 
@@ -139,8 +141,12 @@ def client_for_key(
     key: str | SecretStr,
     simulator: ASGIApp | None,
     transport: httpx.AsyncBaseTransport | None,
+    ssl_context: Callable[[], ssl.SSLContext] | None = None,
 ) -> LetextoClient:
-    """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url."""
+    """A LeTexto client for one key: to the in-process simulator in sandbox mode, else to base_url.
+
+    `ssl_context` gives the TLS context clients share (multi-tenant servers make one client per key).
+    """
     import httpx
 
     from letexto_mcp.letexto.client import LetextoClient
@@ -156,9 +162,22 @@ def client_for_key(
             timeout=timeout,
             read_retries=read_retries,
         )
+    shared = ssl_context() if ssl_context is not None and transport is None else None
     return LetextoClient(
-        key, settings.base_url, transport=transport, timeout=timeout, read_retries=read_retries
+        key,
+        settings.base_url,
+        transport=transport,
+        timeout=timeout,
+        read_retries=read_retries,
+        ssl_context=shared,
     )
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context httpx would make for each client (certifi, or SSL_CERT_FILE / SSL_CERT_DIR)."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 class LazyClient:
@@ -215,7 +234,12 @@ async def open_services(
 
     store = open_store(settings.state_url)
     client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
-    tenants = TenantClients(lambda key: client_for_key(settings, key, the_simulator(), transport))
+    shared_tls = cache(tls_context)
+    tenants = TenantClients(
+        lambda key: client_for_key(settings, key, the_simulator(), transport, shared_tls),
+        max_clients=settings.max_tenant_clients,
+        idle_seconds=settings.tenant_idle_seconds,
+    )
     async with anyio.create_task_group() as background:  # the stdio approval page's listener
         pages: LocalPages | None = None
         try:

@@ -17,7 +17,14 @@ import pytest
 from mcp import Client
 
 from letexto_mcp.server.app import build_server
-from tests.approval_helpers import APPROVER, APPROVER_KEY, OTHER_APPROVER_KEY, UrlOnlyClient, decide, url_params
+from tests.approval_helpers import (
+    APPROVER,
+    APPROVER_KEY,
+    OTHER_APPROVER_KEY,
+    UrlOnlyClient,
+    decide,
+    url_params,
+)
 from tests.conftest import sandbox_settings
 from tests.mcp_helpers import ok
 
@@ -41,7 +48,9 @@ async def test_the_models_own_token_never_sends_until_a_person_approves(simulato
     async with Client(approve_server(simulator), mode=era) as client:
         first = await ok(client, "send_sms", AWA)
         assert first["status"] == "confirmation_required"
-        assert first["approval_url"].startswith("http://127.0.0.1:") and "/approvals/" in first["approval_url"]
+        assert (
+            first["approval_url"].startswith("http://127.0.0.1:") and "/approvals/" in first["approval_url"]
+        )
         assert first["confirmation_token"].startswith("apr_")
         assert first["preview"]["recipients"]["sample"] == ["2250707123456"]
         token = first["confirmation_token"]
@@ -82,11 +91,15 @@ async def test_a_decline_sends_nothing_ever(simulator: Any) -> None:
     ],
     ids=["one-character", "recipient", "allow_duplicate", "idempotency_key"],
 )
-async def test_an_approval_covers_exactly_the_approved_request(simulator: Any, changed: dict[str, Any]) -> None:
+async def test_an_approval_covers_exactly_the_approved_request(
+    simulator: Any, changed: dict[str, Any]
+) -> None:
     async with Client(approve_server(simulator)) as client:
         first = await ok(client, "send_sms", AWA)
         await decide(first["approval_url"])
-        other = await ok(client, "send_sms", {**AWA, **changed, "confirmation_token": first["confirmation_token"]})
+        other = await ok(
+            client, "send_sms", {**AWA, **changed, "confirmation_token": first["confirmation_token"]}
+        )
         still = await ok(client, "send_sms", {**AWA, "confirmation_token": first["confirmation_token"]})
     assert other["status"] == "refused" and other["message"].startswith("refused: the request changed")
     assert still["status"] == "submitted", "the approved request itself still goes"

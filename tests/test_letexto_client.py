@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -26,6 +27,7 @@ from letexto_mcp.letexto import (
     ServerError,
     default_user_agent,
 )
+from letexto_mcp.letexto.redact import active_secret_count
 from letexto_mcp.sandbox import SANDBOX_API_KEY, Fault, ManualClock, SandboxConfig, create_app
 from letexto_mcp.sandbox.constants import SANDBOX_APPROVED_SENDER, SANDBOX_BASE_URL_IN_PROCESS
 
@@ -427,6 +429,36 @@ async def test_client_is_reusable_across_many_calls_and_closes(sim: Any) -> None
     for _ in range(3):
         await client.get_balance()
     await client.aclose()
-    with pytest.raises(RuntimeError):
+    assert client.closed
+    # Used after closing (a tool still holding a dropped tenant's client): refused as not sent.
+    with pytest.raises(RequestNotSentError, match="closed"):
         await client.get_balance()
     assert len(sim.state.requests) == 3
+
+
+async def test_close_when_idle_waits_for_the_call_in_flight_then_forgets_the_key(sim: Any) -> None:
+    key = "lt_live_InFlight0123456789abcd"
+    sim.state.add_account(key, balance=42)
+    before = active_secret_count()
+    client = LetextoClient(key, SANDBOX_BASE_URL_IN_PROCESS, transport=httpx.ASGITransport(app=sim))
+    assert active_secret_count() == before + 1
+    sim.faults.inject(Fault("latency", delay=0.5, path="/v1/users/balance"))
+    async with anyio.create_task_group() as tg:
+        results: list[Balance] = []
+
+        async def read() -> None:
+            results.append(await client.get_balance())
+
+        tg.start_soon(read)
+        with anyio.fail_after(5):
+            while not sim.state.requests:
+                await anyio.sleep(0.01)
+        await client.aclose_when_idle()
+        assert not client.closed, "closing waits for the call in flight"
+        assert active_secret_count() == before + 1, "the key stays masked while its call runs"
+    assert [r.balance for r in results] == [42]
+    assert client.closed
+    assert active_secret_count() == before
+    idle = LetextoClient(key, SANDBOX_BASE_URL_IN_PROCESS, transport=httpx.ASGITransport(app=sim))
+    await idle.aclose_when_idle()
+    assert idle.closed and active_secret_count() == before

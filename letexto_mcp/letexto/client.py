@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 import httpx
 from pydantic import SecretStr
 
 from .. import __version__
-from .errors import LetextoError
+from .errors import LetextoError, RequestNotSentError
 from .models import (
     SENDER_LIST_EXPECTED,
     Balance,
@@ -42,12 +42,16 @@ from .responses import (
     api_error,
     deadline_error,
     decode_json,
+    describe,
     in_band_error_status,
     shape_error,
     transport_error,
 )
 from .retry import RetryPolicy
 from .wire import API_PREFIX, campaign_contacts, format_datetime, path_segment, without_absent
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["DEFAULT_BASE_URL", "PROJECT_URL", "LetextoClient", "default_user_agent"]
 
@@ -79,6 +83,7 @@ class LetextoClient:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str | None = None,
         max_retry_after: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         if not isinstance(key, str) or not key.strip():
@@ -96,6 +101,8 @@ class LetextoClient:
         install_log_redaction()
         register_secret(key)
         self._registered = True
+        self._in_flight = 0
+        self._close_when_idle = False
         self._base_url = base_url.rstrip("/")
         if self._base_url.endswith(API_PREFIX):
             self._base_url = self._base_url[: -len(API_PREFIX)]
@@ -112,6 +119,8 @@ class LetextoClient:
             ),
             headers={"User-Agent": user_agent or default_user_agent(), "Accept": "application/json"},
             follow_redirects=False,
+            # Shared by many clients, a context is loaded once: each of its own costs ~0.8 MB and ~50 ms.
+            verify=ssl_context if ssl_context is not None else True,
         )
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -128,13 +137,25 @@ class LetextoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (the log filter then forgets this client's key)."""
         try:
             await self._http.aclose()
         finally:
             if self._registered:
                 self._registered = False
                 release_secret(self._key.get_secret_value())
+
+    async def aclose_when_idle(self) -> None:
+        """Close now, or when the calls running on it end: a tenant dropped mid-call still finishes."""
+        if self._in_flight == 0:
+            await self.aclose()
+        else:
+            self._close_when_idle = True
+
+    @property
+    def closed(self) -> bool:
+        """True once the pooled connections are closed; a call then fails as not sent."""
+        return self._http.is_closed
 
     @property
     def base_url(self) -> str:
@@ -328,6 +349,36 @@ class LetextoClient:
         params: Mapping[str, str] | None = None,
     ) -> T:
         """One operation: a single attempt for writes, up to 1 + read_retries for reads."""
+        if self._http.is_closed:
+            raise RequestNotSentError(
+                f"Could not {describe(operation)}: this connection to LeTexto was closed (the server closes "
+                "the connections of tenants idle or beyond its limit). Nothing was sent; call again.",
+                operation=operation,
+            )
+        self._in_flight += 1
+        try:
+            return await self._operation(
+                operation, method, path, auth=auth, parse=parse, expected=expected, json=json, params=params
+            )
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0 and self._close_when_idle:
+                with anyio.CancelScope(shield=True):
+                    await self.aclose()
+
+    async def _operation(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        auth: AuthPlace,
+        parse: Callable[[object], T],
+        expected: str,
+        json: Any,
+        params: Mapping[str, str] | None,
+    ) -> T:
+        """The attempts of one operation, retried with backoff when it is a read."""
         attempts = 1 if operation in WRITE_OPERATIONS else 1 + self._retry.retries
         attempt = 1
         while True:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MASK",
     "RedactingFilter",
+    "active_secret_count",
     "excerpt",
     "install_log_redaction",
     "redact",
@@ -91,6 +92,11 @@ def release_secret(secret: str) -> None:
         _ACTIVE_SECRETS[secret] = count
     else:
         _ACTIVE_SECRETS.pop(secret, None)
+
+
+def active_secret_count() -> int:
+    """How many distinct keys the log filter masks now: the open clients' keys (watched by tests)."""
+    return len(_ACTIVE_SECRETS)
 
 
 class RedactingFilter(logging.Filter):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
@@ -115,7 +116,7 @@ class AccessGuard:
         *,
         settings: Settings,
         tenant_secret: Callable[[], bytes | None],
-        remember_tenant_key: Callable[[str, str], None],
+        tenant_lease: Callable[[str, str], AbstractAsyncContextManager[None]],
     ) -> None:
         self.app = app
         self.inner = AuthContextMiddleware(app)
@@ -123,7 +124,7 @@ class AccessGuard:
         self.multi_tenant = settings.multi_tenant
         self.limiter = SlidingWindowLimiter(settings.rate_limit)
         self._secret = tenant_secret
-        self._remember = remember_tenant_key
+        self._lease = tenant_lease
 
     @staticmethod
     def is_public(scope: Scope) -> bool:
@@ -163,7 +164,13 @@ class AccessGuard:
             body = {"error": "rate_limited", "error_description": f"too many requests; retry in {wait}s"}
             await _respond(send, 429, body, {"Retry-After": str(wait)})
             return
-        await self.inner(self._identified(scope, caller, letexto_key), receive, send)
+        identified = self._identified(scope, caller)
+        if caller.client_id is None or letexto_key is None:
+            await self.inner(identified, receive, send)
+            return
+        # The tenant's LeTexto client is held for the whole request: evicted meanwhile, it still serves it.
+        async with self._lease(TENANT_PREFIX + caller.client_id, letexto_key):
+            await self.inner(identified, receive, send)
 
     def _caller(self, scope: Scope, secret: bytes, mcp_key: str | None, letexto_key: str | None) -> Caller:
         if mcp_key is None and letexto_key is None:
@@ -173,13 +180,11 @@ class AccessGuard:
         rate_id = tenant_client_id(secret, mcp_key) if mcp_key is not None else client_id
         return Caller(client_id, f"key:{rate_id}")
 
-    def _identified(self, scope: Scope, caller: Caller, letexto_key: str | None) -> Scope:
+    def _identified(self, scope: Scope, caller: Caller) -> Scope:
         """The request as the app sees it: credentials removed, the caller attached."""
         scope = dict(scope)
         scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() not in _CREDENTIAL_HEADERS]
         if caller.client_id is not None:
-            if letexto_key is not None:
-                self._remember(TENANT_PREFIX + caller.client_id, letexto_key)
             token = AccessToken(token=caller.client_id, client_id=caller.client_id, scopes=[])
             scope["user"] = AuthenticatedUser(token)
             scope["auth"] = AuthCredentials([])

@@ -41,7 +41,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,7 @@ from letexto_mcp.server.security import (
     cors_origin_regex,
     transport_security,
 )
-from letexto_mcp.server.tenants import tenant_secret
+from letexto_mcp.server.tenants import TenantClients, tenant_secret
 from letexto_mcp.services import Services, open_services
 from letexto_mcp.store.base import StateStore
 
@@ -105,8 +105,25 @@ class HttpRuntime:
     def store(self) -> StateStore:
         return self.require_services().store
 
-    def remember_tenant_key(self, tenant: str, letexto_key: str) -> None:
-        self.require_services().tenants.remember(tenant, letexto_key)
+    def tenants(self) -> TenantClients:
+        return self.require_services().tenants
+
+    def tenant_lease(self, tenant: str, letexto_key: str) -> AbstractAsyncContextManager[None]:
+        return self.tenants().lease(tenant, letexto_key)
+
+
+OPEN_FILES_MARGIN = 256
+"""Descriptors left for listening, client connections and files besides the tenants' connections."""
+
+
+def open_files_limit() -> int | None:
+    """This process's soft limit of open files (`ulimit -n`), or None where there is none to read."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _describe_start(settings: Settings, host: str) -> None:
@@ -120,6 +137,18 @@ def _describe_start(settings: Settings, host: str) -> None:
         "multi (X-LeTexto-Key)" if settings.multi_tenant else "single",
         "on" if settings.public_url else "off (LETEXTO_PUBLIC_URL not set)",
     )
+    limit = open_files_limit()
+    if (
+        settings.multi_tenant
+        and limit is not None
+        and limit < settings.max_tenant_clients + OPEN_FILES_MARGIN
+    ):
+        logger.warning(
+            "LETEXTO_MCP_MAX_TENANT_CLIENTS is %d but this process may open only %d files (ulimit -n): "
+            "each tenant's client can hold a connection to LeTexto; raise the limit or lower the setting",
+            settings.max_tenant_clients,
+            limit,
+        )
     if not settings.state_secrets():
         logger.warning(
             "LETEXTO_MCP_STATE_SECRET is not set: this process uses its own request-state keys, so an "
@@ -183,7 +212,10 @@ def build_http_app(
             runtime.services = services
             runtime.tenant_secret = await tenant_secret(services.settings, services.store)
             try:
-                async with server.session_manager.run():
+                async with AsyncExitStack() as stack:
+                    if services.settings.multi_tenant:
+                        await stack.enter_async_context(runtime.tenants().closing_idle())
+                    await stack.enter_async_context(server.session_manager.run())
                     _describe_start(services.settings, host)
                     yield
             finally:
@@ -202,9 +234,11 @@ def build_http_app(
             AccessGuard,
             settings=settings,
             tenant_secret=lambda: runtime.tenant_secret,
-            remember_tenant_key=runtime.remember_tenant_key,
+            tenant_lease=runtime.tenant_lease,
         ),
         Middleware(LateResponseGuard),
     ]
     install_closing_session_filter()
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.runtime = runtime  # what tests and benchmarks may inspect (never a key)
+    return app
