@@ -45,6 +45,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
@@ -70,6 +71,7 @@ from letexto_mcp.server.security import (
 from letexto_mcp.server.tenants import tenant_secret
 from letexto_mcp.services import Services, open_services
 from letexto_mcp.store.base import StateStore
+from letexto_mcp.webhooks import run_deliveries
 
 logger = logging.getLogger("letexto_mcp.server.http")
 
@@ -183,9 +185,11 @@ def build_http_app(
             runtime.services = services
             runtime.tenant_secret = await tenant_secret(services.settings, services.store)
             try:
-                async with server.session_manager.run():
+                async with server.session_manager.run(), anyio.create_task_group() as background:
+                    background.start_soon(run_deliveries, services.publisher)  # outbound webhooks
                     _describe_start(services.settings, host)
                     yield
+                    background.cancel_scope.cancel()
             finally:
                 runtime.services = None
                 runtime.tenant_secret = None
@@ -207,4 +211,6 @@ def build_http_app(
         Middleware(LateResponseGuard),
     ]
     install_closing_session_filter()
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.runtime = runtime  # the live Services while the app runs (tests, embedders)
+    return app
