@@ -47,6 +47,16 @@ async def _fill(state: Path) -> None:
         await store.webhook_finish(
             "msg_2", LEAKY, "w", "given_up", T0 + 12, status_code=410, error="410 Gone"
         )
+        await store.webhook_enqueue("msg_3", "message.failed", "t", "{}", ["http://10.0.0.7/hook"], T0 + 20)
+        await store.webhook_claim("w3", T0 + 20, T0 + 80, 10)
+        await store.webhook_finish(
+            "msg_3",
+            "http://10.0.0.7/hook",
+            "w3",
+            "given_up",
+            T0 + 20,
+            error="refused: 10.0.0.7, a private address",
+        )
     finally:
         await store.close()
 
@@ -63,20 +73,25 @@ def test_list_shows_the_delivery_log_with_credentials_masked(
     assert lines[0].split() == ["EVENT", "TYPE", "TARGET", "ATTEMPTS", "LAST", "NEXT"]
     masked = "https://***@hooks.example.com/hooks/catch/***/***/?token=***"
     assert lines[1].split() == [
+        *("msg_3", "message.failed", "http://10.0.0.7/hook", "1", "refused"),
+        *("given", "up", "2027-01-15", "08:00:20", "UTC"),
+    ]
+    assert lines[2] == "    last error: refused: 10.0.0.7, a private address"
+    assert lines[3].split() == [
         *("msg_2", "approval.requested", masked, "1", "HTTP", "410"),
         *("given", "up", "2027-01-15", "08:00:12", "UTC"),
     ]
-    assert lines[2] == "    last error: 410 Gone"
-    assert lines[3].split() == [
+    assert lines[4] == "    last error: 410 Gone"
+    assert lines[5].split() == [
         *("msg_1", "message.delivered", "https://b.example/hook", "1", "HTTP", "204"),
         *("delivered", "2027-01-15", "08:00:11", "UTC"),
     ]
-    assert lines[4].split() == [
+    assert lines[6].split() == [
         *("msg_1", "message.delivered", masked, "1", "HTTP", "503"),
         *("next", "attempt", "2027-01-15", "08:00:41", "UTC"),
     ]
-    assert lines[5] == "    last error: HTTP 503: busy"
-    assert len(lines) == 6
+    assert lines[7] == "    last error: HTTP 503: busy"
+    assert len(lines) == 8
     for secret in ("s3cr3t-pass", "hookuser", "99887766", "zz9yy8"):
         assert secret not in out
 

@@ -47,6 +47,8 @@ def _next(row: WebhookDelivery) -> str:
 def _last(row: WebhookDelivery) -> str:
     if row.last_status is not None:
         return f"HTTP {row.last_status}"
+    if row.last_error and row.last_error.startswith("refused:"):
+        return "refused"  # the SSRF guard: no request was made
     return "no answer" if row.last_error else "-"
 
 
