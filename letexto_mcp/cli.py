@@ -1,4 +1,4 @@
-"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `demo`.
+"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `demo`, `webhooks list | test`.
 
 Imports are lazy: `letexto-mcp` on stdio is started by desktop clients on every launch, so it
 loads only what serving needs, and prints nothing on stdout but the protocol.
@@ -55,6 +55,14 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="a scripted session against the simulator, through a real MCP client"
     )
     demo.add_argument("--quiet", action="store_true", help="print only the final line")
+
+    webhooks = commands.add_parser("webhooks", help="outbound webhooks: the delivery log, a test event")
+    actions = webhooks.add_subparsers(dest="webhooks_action", required=True)
+    listing = actions.add_parser(
+        "list", help="recent deliveries: target, attempts, last answer, next attempt"
+    )
+    listing.add_argument("--limit", type=int, default=50, help="how many (newest first, default 50)")
+    actions.add_parser("test", help="send a webhook.test event to every LETEXTO_WEBHOOK_URLS target now")
     return parser
 
 
@@ -93,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from letexto_mcp.doctor import run_doctor
 
         return run_doctor(settings)
+    if command == "webhooks":
+        from letexto_mcp.webhooks.commands import run_webhooks_command
+
+        return run_webhooks_command(settings, args.webhooks_action, getattr(args, "limit", 50))
     if command == "demo":
         from letexto_mcp.demo import run_demo
 

@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from letexto_mcp.webhooks.signing import secret_bytes
+from letexto_mcp.webhooks.targets import parse_targets
+
 DEFAULT_BASE_URL = "https://apis.letexto.com"
 SendPolicy = Literal["approve", "confirm", "dry-run", "allow"]
 MIN_APPROVER_KEY = 16
@@ -218,10 +221,64 @@ class Settings(BaseSettings):
         "the decision before answering approval_pending.",
     )
 
-    @field_validator("allowed_recipients", "mcp_api_keys", "allowed_hosts", "allowed_origins", mode="before")
+    # --- outbound webhooks (Standard Webhooks; see letexto_mcp/webhooks) ---
+    webhook_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Where events are POSTed: comma-separated http(s) URLs."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="`whsec_` + base64 of 24-64 random bytes: signs every event."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private, link-local and CGNAT addresses (sandbox: "
+        "loopback is allowed anyway).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Deadline of one delivery attempt, all steps included."
+    )
+    webhook_max_response_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=16 * 1024 * 1024, description="Most of a receiver's answer read."
+    )
+    webhook_retry_hours: float = Field(
+        default=24.0, gt=0, le=24 * 30, description="Failed deliveries are retried this long, then given up."
+    )
+
+    @field_validator(
+        "allowed_recipients",
+        "mcp_api_keys",
+        "allowed_hosts",
+        "allowed_origins",
+        "webhook_urls",
+        mode="before",
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return _split_commas(value)
+
+    @field_validator("webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: list[str]) -> list[str]:
+        return parse_targets(value)
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: object) -> object:
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(raw, str):
+            if not raw.strip():
+                return None
+            secret_bytes(raw.strip())  # ValueError with the expected form, never the secret itself
+            return SecretStr(raw.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _webhooks_are_signed(self) -> Settings:
+        if self.webhook_urls and self.webhook_secret is None:
+            raise ValueError(
+                "LETEXTO_WEBHOOK_URLS is set but LETEXTO_WEBHOOK_SECRET is not: every event is signed; "
+                "set a whsec_ secret (the receivers verify with the same one)"
+            )
+        return self
 
     @field_validator("approver_keys", mode="before")
     @classmethod

@@ -37,6 +37,7 @@ from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.base import ApprovalRecord, StateStore
 from letexto_mcp.store.factory import open_store
+from letexto_mcp.webhooks import WebhookOptions, WebhookPublisher
 
 if TYPE_CHECKING:
     import ssl
@@ -84,6 +85,8 @@ class Services:
     report_signer: ReportSigner
     tenants: TenantClients
     """Multi-tenant mode: each tenant's own LeTexto client, from the key its requests bring."""
+    publisher: WebhookPublisher
+    """Outbound webhooks: `emit` queues an event for every LETEXTO_WEBHOOK_URLS target."""
     pages: ApprovalPages | None = None
     """The approval pages, when this server serves them (set by the transport)."""
 
@@ -273,6 +276,7 @@ async def open_services(
                 redact=redact_all,
                 report_signer=await open_signer(store),
                 tenants=tenants,
+                publisher=WebhookPublisher(store, WebhookOptions.from_settings(settings), redact=redact_all),
                 pages=pages,
             )
         finally:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import SubscriptionBus
@@ -17,6 +18,7 @@ from letexto_mcp.server.message_resource import register_message_resource
 from letexto_mcp.services import Services, open_services
 from letexto_mcp.tools import all_specs
 from letexto_mcp.tools.registry import build_tool
+from letexto_mcp.webhooks import run_deliveries
 
 if TYPE_CHECKING:
     import httpx
@@ -46,8 +48,13 @@ def build_server(
         if services is not None:
             yield services()
             return
-        async with open_services(settings, simulator=simulator, transport=transport) as opened:
+        async with (
+            open_services(settings, simulator=simulator, transport=transport) as opened,
+            anyio.create_task_group() as background,
+        ):
+            background.start_soon(run_deliveries, opened.publisher)  # outbound webhooks, if any
             yield opened
+            background.cancel_scope.cancel()
 
     server: MCPServer[Services] = MCPServer(
         SERVER_NAME,

@@ -45,6 +45,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx
 from mcp.server.request_state import RequestStateSecurity
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
@@ -70,6 +71,7 @@ from letexto_mcp.server.security import (
 from letexto_mcp.server.tenants import TenantClients, tenant_secret
 from letexto_mcp.services import Services, open_services
 from letexto_mcp.store.base import StateStore
+from letexto_mcp.webhooks import run_deliveries
 
 logger = logging.getLogger("letexto_mcp.server.http")
 
@@ -216,8 +218,11 @@ def build_http_app(
                     if services.settings.multi_tenant:
                         await stack.enter_async_context(runtime.tenants().closing_idle())
                     await stack.enter_async_context(server.session_manager.run())
+                    background = await stack.enter_async_context(anyio.create_task_group())
+                    background.start_soon(run_deliveries, services.publisher)  # outbound webhooks
                     _describe_start(services.settings, host)
                     yield
+                    background.cancel_scope.cancel()
             finally:
                 runtime.services = None
                 runtime.tenant_secret = None

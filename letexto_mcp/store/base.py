@@ -9,7 +9,7 @@ file: that is what makes "exactly one send" hold under retries and concurrency.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -75,10 +75,18 @@ class Pruned:
     send_marks: int = 0
     budget_days: int = 0
     approvals: int = 0
+    webhook_deliveries: int = 0
 
     @property
     def total(self) -> int:
-        return self.audit + self.idempotency + self.send_marks + self.budget_days + self.approvals
+        return (
+            self.audit
+            + self.idempotency
+            + self.send_marks
+            + self.budget_days
+            + self.approvals
+            + self.webhook_deliveries
+        )
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,49 @@ class Decision:
     from_address: str | None = None
 
 
+WEBHOOK_PENDING = "pending"
+WEBHOOK_DELIVERED = "delivered"
+WEBHOOK_GIVEN_UP = "given_up"
+WEBHOOK_STATES: frozenset[str] = frozenset({WEBHOOK_PENDING, WEBHOOK_DELIVERED, WEBHOOK_GIVEN_UP})
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One event on its way to one target URL: a row of the durable webhook queue.
+
+    `(event_id, target)` names it; `event_id` is the `webhook-id` header of every attempt, so a
+    receiver can drop a repeat. `payload` is the exact JSON text that is signed and sent. `state`
+    moves pending → delivered | given_up; a pending row is due at `next_attempt_at`. A worker that
+    claims it holds it until `lease_until` under `lease_id` (nobody else sees it meanwhile), and
+    `attempts` counts the claims, so an attempt cut short by a crash still counts. `last_error` is
+    written by the worker without any secret.
+    """
+
+    event_id: str
+    target: str
+    event_type: str
+    tenant: str
+    payload: str
+    created_at: float
+    state: str = WEBHOOK_PENDING
+    next_attempt_at: float | None = None
+    attempts: int = 0
+    last_attempt_at: float | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    finished_at: float | None = None
+    lease_id: str | None = None
+    lease_until: float | None = None
+
+
+def check_webhook_finish(state: str, next_attempt_at: float | None) -> None:
+    """Refuse a finish the queue would not understand: a retry needs its time, an end has none."""
+    if state not in WEBHOOK_STATES:
+        raise ValueError(f"webhook delivery state must be one of {sorted(WEBHOOK_STATES)}, got {state!r}")
+    if (state == WEBHOOK_PENDING) != (next_attempt_at is not None):
+        raise ValueError("a webhook delivery left pending needs next_attempt_at, and only then")
+
+
 def check_mark_state(state: str) -> None:
     """Refuse a mark state the duplicate check would not understand."""
     if state not in MARK_STATES:
@@ -306,8 +357,9 @@ class StateStore(Protocol):
 
     async def prune(self, before: float, before_day: str) -> Pruned:
         """Forget audit entries, idempotency keys, send marks and approvals (with their messages) older
-        than `before` (epoch seconds) and budget days before `before_day` (YYYY-MM-DD), in every
-        tenant: the retention policy."""
+        than `before` (epoch seconds), budget days before `before_day` (YYYY-MM-DD), and webhook
+        deliveries that ended (delivered or given up) before `before`, in every tenant: the retention
+        policy. Pending deliveries are kept whatever their age."""
         ...
 
     async def save_delivery_report(self, report: DeliveryReport) -> None:
@@ -355,6 +407,50 @@ class StateStore(Protocol):
 
     async def settle_approval(self, approval_id: str, outcome: dict[str, Any]) -> None:
         """Record what happened to the send an approval let through (the page shows it)."""
+        ...
+
+    async def webhook_enqueue(
+        self, event_id: str, event_type: str, tenant: str, payload: str, targets: Sequence[str], now: float
+    ) -> int:
+        """Queue one event for every target, in one transaction (all or none): pending, due at `now`,
+        0 attempts. A `(event_id, target)` already queued is left as it is, so enqueueing the same
+        event again is harmless. Returns how many deliveries were new."""
+        ...
+
+    async def webhook_claim(
+        self, lease_id: str, now: float, lease_until: float, limit: int
+    ) -> list[WebhookDelivery]:
+        """Atomically take up to `limit` pending deliveries due at `now` (`next_attempt_at <= now`)
+        whose lease is free or lapsed (`lease_until <= now`), earliest due first: each gets this
+        `lease_id` until `lease_until`, one more attempt and `last_attempt_at = now`. Until the lease
+        lapses no other claim returns them, in any process sharing the store; a worker killed
+        mid-delivery so leaves its deliveries to be retried after the lease. Returns them as updated."""
+        ...
+
+    async def webhook_finish(
+        self,
+        event_id: str,
+        target: str,
+        lease_id: str,
+        state: str,
+        now: float,
+        *,
+        status_code: int | None = None,
+        error: str | None = None,
+        next_attempt_at: float | None = None,
+    ) -> bool:
+        """Record how the attempt under `lease_id` ended and release the lease: `delivered`, `given_up`
+        (both final: `finished_at = now`), or `pending` again, due at `next_attempt_at`. `status_code`
+        is the receiver's HTTP status (None when none came back), `error` what went wrong (no secret).
+        False, and nothing written, when the delivery no longer holds this lease (it lapsed and
+        another worker claimed it)."""
+        ...
+
+    async def webhook_deliveries(
+        self, *, limit: int = 50, event_id: str | None = None
+    ) -> list[WebhookDelivery]:
+        """The newest deliveries (by `created_at`, then `event_id`, both descending, then target), in
+        any state, at most `limit`; only one event's with `event_id`: the operator's delivery log."""
         ...
 
     async def close(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -20,6 +20,7 @@ from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
     REPORT_RETENTION,
+    WEBHOOK_PENDING,
     ApprovalRecord,
     AuditEntry,
     BudgetResult,
@@ -30,8 +31,10 @@ from letexto_mcp.store.base import (
     RateResult,
     SendMark,
     StoreError,
+    WebhookDelivery,
     check_idempotency_state,
     check_mark_state,
+    check_webhook_finish,
     most_blocking,
 )
 
@@ -59,6 +62,7 @@ class MemoryStore:
         self._report_urls: dict[tuple[str, str], tuple[str, float]] = {}  # (tenant, nonce) -> (id, at)
         self._approvals: dict[str, ApprovalRecord] = {}
         self._approval_messages: dict[str, list[tuple[str, str]]] = {}
+        self._webhooks: dict[tuple[str, str], WebhookDelivery] = {}  # (event_id, target) -> delivery
 
     def _check_open(self) -> None:
         if self._closed:
@@ -248,12 +252,20 @@ class MemoryStore:
             for approval in old_approvals:
                 del self._approvals[approval]
                 self._approval_messages.pop(approval, None)
+            ended = [
+                key
+                for key, row in self._webhooks.items()
+                if row.finished_at is not None and row.finished_at < before
+            ]
+            for key in ended:
+                del self._webhooks[key]
             pruned = Pruned(
                 audit=len(self._audit) - len(kept_audit),
                 idempotency=len(old_keys),
                 send_marks=old_marks,
                 budget_days=len(old_days),
                 approvals=len(old_approvals),
+                webhook_deliveries=len(ended),
             )
             self._audit = kept_audit
             for key in old_keys:
@@ -362,6 +374,87 @@ class MemoryStore:
             record = self._approvals.get(approval_id)
             if record is not None:
                 self._approvals[approval_id] = replace(record, outcome=_json_copy(outcome))
+
+    async def webhook_enqueue(
+        self, event_id: str, event_type: str, tenant: str, payload: str, targets: Sequence[str], now: float
+    ) -> int:
+        async with self._lock:
+            self._check_open()
+            added = 0
+            for target in targets:
+                if (event_id, target) not in self._webhooks:
+                    self._webhooks[(event_id, target)] = WebhookDelivery(
+                        event_id, target, event_type, tenant, str(payload), now, next_attempt_at=now
+                    )
+                    added += 1
+            return added
+
+    async def webhook_claim(
+        self, lease_id: str, now: float, lease_until: float, limit: int
+    ) -> list[WebhookDelivery]:
+        async with self._lock:
+            self._check_open()
+            due = [
+                row
+                for row in self._webhooks.values()
+                if row.state == WEBHOOK_PENDING
+                and row.next_attempt_at is not None
+                and row.next_attempt_at <= now
+                and (row.lease_until is None or row.lease_until <= now)
+            ]
+            due.sort(key=lambda row: (row.next_attempt_at or 0.0, row.created_at))
+            claimed = []
+            for row in due[: max(0, limit)]:
+                taken = replace(
+                    row,
+                    lease_id=lease_id,
+                    lease_until=lease_until,
+                    attempts=row.attempts + 1,
+                    last_attempt_at=now,
+                )
+                self._webhooks[(row.event_id, row.target)] = taken
+                claimed.append(taken)
+            return claimed
+
+    async def webhook_finish(
+        self,
+        event_id: str,
+        target: str,
+        lease_id: str,
+        state: str,
+        now: float,
+        *,
+        status_code: int | None = None,
+        error: str | None = None,
+        next_attempt_at: float | None = None,
+    ) -> bool:
+        check_webhook_finish(state, next_attempt_at)
+        async with self._lock:
+            self._check_open()
+            row = self._webhooks.get((event_id, target))
+            if row is None or row.lease_id != lease_id:
+                return False
+            self._webhooks[(event_id, target)] = replace(
+                row,
+                state=state,
+                next_attempt_at=next_attempt_at,
+                last_status=status_code,
+                last_error=error,
+                finished_at=None if state == WEBHOOK_PENDING else now,
+                lease_id=None,
+                lease_until=None,
+            )
+            return True
+
+    async def webhook_deliveries(
+        self, *, limit: int = 50, event_id: str | None = None
+    ) -> list[WebhookDelivery]:
+        async with self._lock:
+            self._check_open()
+            rows = [row for row in self._webhooks.values() if event_id is None or row.event_id == event_id]
+            rows.sort(key=lambda row: row.target)  # stable sorts: newest event first, targets in order
+            rows.sort(key=lambda row: (row.created_at, row.event_id), reverse=True)
+            return rows[: max(0, limit)]
 
     async def close(self) -> None:
         async with self._lock:

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -29,6 +29,7 @@ from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
     REPORT_RETENTION,
+    WEBHOOK_PENDING,
     ApprovalRecord,
     AuditEntry,
     BudgetResult,
@@ -39,15 +40,18 @@ from letexto_mcp.store.base import (
     RateResult,
     SendMark,
     StoreError,
+    WebhookDelivery,
     check_idempotency_state,
     check_mark_state,
+    check_webhook_finish,
     most_blocking,
 )
 
 # 2: audit.attempt (an entry written before a send, settled after)
 # 3: one send mark per attempt (send_marks.attempt); delivery-report URLs bound to their message
 # 4: approval records and their messages
-SCHEMA_VERSION = 4
+# 5: the outbound webhook queue (webhook_deliveries)
+SCHEMA_VERSION = 5
 _SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -92,6 +96,33 @@ CREATE TABLE IF NOT EXISTS approval_messages (
     approval_id TEXT NOT NULL, seq INTEGER NOT NULL, recipient TEXT NOT NULL, text TEXT NOT NULL,
     PRIMARY KEY (approval_id, seq));
 """
+_WEBHOOKS_V5 = """
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    event_id TEXT NOT NULL, target TEXT NOT NULL, event_type TEXT NOT NULL, tenant TEXT NOT NULL,
+    payload TEXT NOT NULL, created_at REAL NOT NULL, state TEXT NOT NULL, next_attempt_at REAL,
+    attempts INTEGER NOT NULL DEFAULT 0, last_attempt_at REAL, last_status INTEGER, last_error TEXT,
+    finished_at REAL, lease_id TEXT, lease_until REAL,
+    PRIMARY KEY (event_id, target));
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_created ON webhook_deliveries (created_at);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (finished_at)
+"""
+# The columns in WebhookDelivery's field order.
+_WEBHOOK_ONE = (
+    "SELECT event_id, target, event_type, tenant, payload, created_at, state, next_attempt_at, attempts,"
+    " last_attempt_at, last_status, last_error, finished_at, lease_id, lease_until"
+    " FROM webhook_deliveries WHERE event_id = ? AND target = ?"
+)
+_WEBHOOK_LOG = (
+    "SELECT event_id, target, event_type, tenant, payload, created_at, state, next_attempt_at, attempts,"
+    " last_attempt_at, last_status, last_error, finished_at, lease_id, lease_until"
+    " FROM webhook_deliveries ORDER BY created_at DESC, event_id DESC, target LIMIT ?"
+)
+_WEBHOOK_EVENT_LOG = (
+    "SELECT event_id, target, event_type, tenant, payload, created_at, state, next_attempt_at, attempts,"
+    " last_attempt_at, last_status, last_error, finished_at, lease_id, lease_until"
+    " FROM webhook_deliveries WHERE event_id = ? ORDER BY created_at DESC, event_id DESC, target LIMIT ?"
+)
 _MARKS_V3 = """
 CREATE TABLE send_marks_v3 (
     tenant TEXT NOT NULL, fingerprint TEXT NOT NULL, attempt TEXT NOT NULL, state TEXT NOT NULL,
@@ -123,7 +154,19 @@ def _upgrade(conn: sqlite3.Connection, version: int) -> None:
     if version < 3 and "attempt" not in _columns(conn, "send_marks"):
         for statement in _MARKS_V3.split(";"):
             conn.execute(statement)
+    if version < 5:
+        _create_webhook_queue(conn)
     conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+
+def _create_webhook_queue(conn: sqlite3.Connection) -> None:
+    for statement in _WEBHOOKS_V5.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _webhook_rows(conn: sqlite3.Connection, query: str, params: tuple[Any, ...]) -> list[WebhookDelivery]:
+    return [WebhookDelivery(*row) for row in conn.execute(query, params).fetchall()]
 
 
 def _insert_audit(conn: sqlite3.Connection, entry: AuditEntry, payload: str) -> None:
@@ -181,6 +224,7 @@ class SqliteStore:
             row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
             version = row[0] if row else None
             if version is None:
+                _create_webhook_queue(conn)
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version > SCHEMA_VERSION:
                 raise StoreError(
@@ -513,6 +557,9 @@ class SqliteStore:
                     send_marks=conn.execute("DELETE FROM send_marks WHERE at < ?", (before,)).rowcount,
                     budget_days=conn.execute("DELETE FROM budget WHERE day < ?", (before_day,)).rowcount,
                     approvals=_prune_approvals(conn, before),
+                    webhook_deliveries=conn.execute(
+                        "DELETE FROM webhook_deliveries WHERE finished_at < ?", (before,)
+                    ).rowcount,
                 )
 
         return await self._run(op)
@@ -664,6 +711,94 @@ class SqliteStore:
                     _save_approval(conn, replace(record, outcome=outcome))
 
         await self._run(op)
+
+    # -- webhook queue --------------------------------------------------------------------------
+
+    async def webhook_enqueue(
+        self, event_id: str, event_type: str, tenant: str, payload: str, targets: Sequence[str], now: float
+    ) -> int:
+        def op() -> int:
+            with self._write() as conn:
+                added = 0
+                for target in targets:
+                    added += conn.execute(
+                        "INSERT OR IGNORE INTO webhook_deliveries (event_id, target, event_type, tenant,"
+                        " payload, created_at, state, next_attempt_at, attempts)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                        (event_id, target, event_type, tenant, payload, now, WEBHOOK_PENDING, now),
+                    ).rowcount
+                return added
+
+        return await self._run(op)
+
+    async def webhook_claim(
+        self, lease_id: str, now: float, lease_until: float, limit: int
+    ) -> list[WebhookDelivery]:
+        def op() -> list[WebhookDelivery]:
+            with self._write() as conn:  # BEGIN IMMEDIATE: the select and the lease are one step
+                due = conn.execute(
+                    "SELECT event_id, target FROM webhook_deliveries WHERE state = ? AND next_attempt_at <= ?"
+                    " AND (lease_until IS NULL OR lease_until <= ?)"
+                    " ORDER BY next_attempt_at, created_at LIMIT ?",
+                    (WEBHOOK_PENDING, now, now, max(0, limit)),
+                ).fetchall()
+                claimed = []
+                for event_id, target in due:
+                    conn.execute(
+                        "UPDATE webhook_deliveries SET lease_id = ?, lease_until = ?,"
+                        " attempts = attempts + 1, last_attempt_at = ? WHERE event_id = ? AND target = ?",
+                        (lease_id, lease_until, now, event_id, target),
+                    )
+                    claimed += _webhook_rows(conn, _WEBHOOK_ONE, (event_id, target))
+                return claimed
+
+        return await self._run(op)
+
+    async def webhook_finish(
+        self,
+        event_id: str,
+        target: str,
+        lease_id: str,
+        state: str,
+        now: float,
+        *,
+        status_code: int | None = None,
+        error: str | None = None,
+        next_attempt_at: float | None = None,
+    ) -> bool:
+        check_webhook_finish(state, next_attempt_at)
+
+        def op() -> bool:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "UPDATE webhook_deliveries SET state = ?, next_attempt_at = ?, last_status = ?,"
+                    " last_error = ?, finished_at = ?, lease_id = NULL, lease_until = NULL"
+                    " WHERE event_id = ? AND target = ? AND lease_id = ?",
+                    (
+                        state,
+                        next_attempt_at,
+                        status_code,
+                        error,
+                        None if state == WEBHOOK_PENDING else now,
+                        event_id,
+                        target,
+                        lease_id,
+                    ),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(op)
+
+    async def webhook_deliveries(
+        self, *, limit: int = 50, event_id: str | None = None
+    ) -> list[WebhookDelivery]:
+        def op() -> list[WebhookDelivery]:
+            conn, count = self._connection(), max(0, limit)
+            if event_id is None:
+                return _webhook_rows(conn, _WEBHOOK_LOG, (count,))
+            return _webhook_rows(conn, _WEBHOOK_EVENT_LOG, (event_id, count))
+
+        return await self._run(op)
 
     async def close(self) -> None:
         def op() -> None:
