@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -89,6 +89,9 @@ class Services:
     """Outbound webhooks: `emit` queues an event for every LETEXTO_WEBHOOK_URLS target."""
     pages: ApprovalPages | None = None
     """The approval pages, when this server serves them (set by the transport)."""
+    campaign_statuses: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The last campaign status this process saw, per (tenant, campaign): `campaign.status` events
+    are sent when it changes (per process: two replicas may each send one; receivers dedupe)."""
 
     @property
     def client(self) -> LetextoClient:
@@ -247,6 +250,7 @@ async def open_services(
         pages: LocalPages | None = None
         try:
             secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
+            publisher = WebhookPublisher(store, WebhookOptions.from_settings(settings), redact=redact_all)
             guard = SendGuard(
                 store=store,
                 policy=settings.send_policy,
@@ -264,6 +268,7 @@ async def open_services(
                 secret=secret,
                 redact=redact_all,
                 classify_failure=send_failure,
+                notify=publisher.emit,
             )
             pages = LocalPages(
                 settings, guard.desk, lambda: approval_session_secret(settings, store), background
@@ -276,7 +281,7 @@ async def open_services(
                 redact=redact_all,
                 report_signer=await open_signer(store),
                 tenants=tenants,
-                publisher=WebhookPublisher(store, WebhookOptions.from_settings(settings), redact=redact_all),
+                publisher=publisher,
                 pages=pages,
             )
         finally:

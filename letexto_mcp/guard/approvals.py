@@ -25,6 +25,18 @@ TOKEN_PREFIX = "apr_"
 _ID_BYTES = 18  # 144 bits, 24 URL-safe characters
 
 DecidedHook = Callable[[ApprovalRecord], Awaitable[None]]
+Notify = Callable[[str, str, Mapping[str, Any]], Awaitable[object]]
+"""`notify(event_type, tenant, data)`: tell the outside world (signed webhooks); best effort."""
+
+
+async def tell(notify: Notify | None, event_type: str, tenant: str, data: Mapping[str, Any]) -> None:
+    """Send one event, never failing the caller: an event is a courtesy, the decision stands."""
+    if notify is None:
+        return
+    try:
+        await notify(event_type, tenant, data)
+    except Exception:
+        logger.exception("could not queue the %s event", event_type)
 
 
 def approval_token(record: ApprovalRecord) -> str:
@@ -45,10 +57,17 @@ def approval_id_of(token: str | None) -> str | None:
 class ApprovalDesk:
     """Opens, decides and consumes approval records; the page, the bot endpoint and the guard share it."""
 
-    def __init__(self, store: StateStore, ttl: float, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        ttl: float,
+        clock: Callable[[], float] = time.time,
+        notify: Notify | None = None,
+    ) -> None:
         self._store = store
         self.ttl = float(ttl)
         self._clock = clock
+        self._notify = notify
         self._decided_hooks: list[DecidedHook] = []
 
     @property
@@ -88,6 +107,19 @@ class ApprovalDesk:
         await self._store.create_approval(record, kept)
         return record
 
+    async def announce(self, record: ApprovalRecord, url: str | None) -> None:
+        """`approval.requested`, with the page's address, for chat-ops bots to post."""
+        if url is None:
+            return
+        data = {
+            "approval_id": record.id,
+            "tool": record.tool,
+            "recipients": record.recipients,
+            "approval_url": url,
+            "expires_at": record.expires_at,
+        }
+        await tell(self._notify, "approval.requested", record.tenant, data)
+
     async def get(self, approval_id: str) -> ApprovalRecord | None:
         return await self._store.get_approval(approval_id)
 
@@ -98,6 +130,9 @@ class ApprovalDesk:
         decision = Decision(approve=approve, by=by, via=via, at=self._clock(), from_address=from_address)
         record = await self._store.decide_approval(approval_id, decision)
         if record is not None:
+            event = "approval.approved" if approve else "approval.declined"
+            data = {"approval_id": record.id, "decided_by": by, "decided_at": decision.at}
+            await tell(self._notify, event, record.tenant, data)
             for hook in self._decided_hooks:
                 try:
                     await hook(record)

@@ -40,7 +40,7 @@ from letexto_mcp.guard.approval import (
     Declined,
     PageShown,
 )
-from letexto_mcp.guard.approvals import ApprovalDesk, approval_id_of, approval_token
+from letexto_mcp.guard.approvals import ApprovalDesk, Notify, approval_id_of, approval_token, tell
 from letexto_mcp.guard.audit import AuditWriter, new_attempt_id
 from letexto_mcp.guard.budget import DailyBudget
 from letexto_mcp.guard.caps import Caps
@@ -176,6 +176,7 @@ class SendGuard:
         secret: bytes | None = None,
         in_flight_stale_after: float = 900.0,
         retention_days: float | None = None,
+        notify: Notify | None = None,
     ) -> None:
         if policy not in get_args(Policy):
             raise ValueError(
@@ -198,7 +199,8 @@ class SendGuard:
         self._tokens_lock = anyio.Lock()
         self._audit_writer = AuditWriter(store, redact, clock)
         self._retention = Retention(store, retention_days, clock)
-        self.desk = ApprovalDesk(store, token_ttl, clock)
+        self._notify = notify
+        self.desk = ApprovalDesk(store, token_ttl, clock, notify)
         self.budget_limit = budget_limit
 
     async def tokens(self) -> ConfirmationTokens:
@@ -388,6 +390,7 @@ class SendGuard:
             summary=await self._page_summary(send),
             messages=send.plan.messages,
         )
+        await self.desk.announce(record, await send.approver.page_url(record))
         shown = await send.approver.show_page(record)
         if isinstance(shown, PageShown):
             return send.outcome(
@@ -525,6 +528,13 @@ class SendGuard:
         send.undo.clear()  # the parts may have been billed: keep them spent, keep the claims
         outcome = send.outcome(SendStatus.OUTCOME_UNKNOWN, wording.outcome_unknown(reason))
         await self._settle(send, "outcome_unknown", AttemptState.OUTCOME_UNKNOWN, outcome, None)
+        data = {
+            "tool": send.plan.tool,
+            "recipients": len(send.plan.recipients),
+            "detail": reason,
+            "idempotency_key": send.key,
+        }
+        await tell(self._notify, "send.outcome_unknown", send.tenant, data)
         return outcome
 
     async def _settle(

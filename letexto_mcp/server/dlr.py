@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from letexto_mcp.guard import b64url
+from letexto_mcp.guard.approvals import Notify, tell
 from letexto_mcp.store.base import DeliveryReport, StateStore
 
 logger = logging.getLogger("letexto_mcp.server.dlr")
@@ -169,10 +170,14 @@ def _refusal(status: int, error: str, message: str) -> Response:
 
 
 Publisher = Callable[[str], Awaitable[None]]
+REPORT_EVENTS = {"SENT": "message.sent", "DELIVERED": "message.delivered", "FAILED": "message.failed"}
 
 
 def report_endpoint(
-    signer: Callable[[], ReportSigner], store: Callable[[], StateStore], publish: Publisher
+    signer: Callable[[], ReportSigner],
+    store: Callable[[], StateStore],
+    publish: Publisher,
+    notify: Callable[[], Notify | None] = lambda: None,
 ) -> Callable[[Request], Awaitable[Response]]:
     """The `/dlr/{token}` handler (GET with query parameters, or POST with JSON or a form)."""
 
@@ -196,9 +201,16 @@ def report_endpoint(
         if bound != parsed.message_id:
             logger.info("refused a delivery report for another message than its URL's")
             return _refusal(403, "forbidden", "this delivery report URL is for another message")
+        received = time.time()
         await store().save_delivery_report(
-            DeliveryReport(tenant, parsed.message_id, parsed.status, time.time(), parsed.raw)
+            DeliveryReport(tenant, parsed.message_id, parsed.status, received, parsed.raw)
         )
+        event = REPORT_EVENTS.get(parsed.status)
+        if event is not None:
+            data = {"message_id": parsed.message_id, "status": parsed.status, "received_at": received}
+            if parsed.raw.get("customData") not in (None, ""):
+                data["custom_data"] = parsed.raw["customData"]
+            await tell(notify(), event, tenant, data)
         try:
             await publish(message_uri(parsed.message_id))
         except Exception:  # best effort: the report is stored, a watcher can still ask

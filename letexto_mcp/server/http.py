@@ -55,6 +55,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
 from letexto_mcp.config import Settings
+from letexto_mcp.guard.approvals import Notify
 from letexto_mcp.server.app import build_server
 from letexto_mcp.server.auth import AccessGuard
 from letexto_mcp.server.closing_sessions import LateResponseGuard, install_closing_session_filter
@@ -106,6 +107,9 @@ class HttpRuntime:
 
     def store(self) -> StateStore:
         return self.require_services().store
+
+    def notify(self) -> Notify:
+        return self.require_services().publisher.emit
 
     def tenants(self) -> TenantClients:
         return self.require_services().tenants
@@ -203,7 +207,9 @@ def build_http_app(
         *sse_app.routes,
         *health_routes(readiness),
         Route(
-            "/dlr/{token}", report_endpoint(runtime.signer, runtime.store, publish), methods=["GET", "POST"]
+            "/dlr/{token}",
+            report_endpoint(runtime.signer, runtime.store, publish, runtime.notify),
+            methods=["GET", "POST"],
         ),
     ]
 

@@ -13,12 +13,14 @@ from letexto_mcp.schemas.inputs import CreateEmailCampaignInput, CreateSmsCampai
 from letexto_mcp.schemas.outputs import EmailPreview, RecipientsSummary, SendResult
 from letexto_mcp.services import Services
 from letexto_mcp.sms.templates import vendor_template
+from letexto_mcp.states import SendStatus
 from letexto_mcp.tools.annotations import SEND
 from letexto_mcp.tools.caller import Caller
-from letexto_mcp.tools.messages import input_blockers
+from letexto_mcp.tools.messages import FRESH, input_blockers
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
+from letexto_mcp.tools.status import campaign_seen
 from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
@@ -93,9 +95,11 @@ async def create_sms_campaign(
             "scheduled_for": iso_utc(sent_at),
         }
 
-    return await run_guarded(
+    result = await run_guarded(
         services, guard_plan, caller, args=args, perform=perform, scheduled_for=iso_utc(sent_at)
     )
+    await announce_campaign(services, caller.tenant, result, "sms")
+    return result
 
 
 def _email_recipients(recipients: list[str]) -> tuple[list[str], int]:
@@ -197,7 +201,18 @@ async def create_email_campaign(
             "rejected": 0,
         }
 
-    return await run_guarded(services, guard_plan, caller, args=args, perform=perform, scheduled_for=None)
+    result = await run_guarded(services, guard_plan, caller, args=args, perform=perform, scheduled_for=None)
+    await announce_campaign(services, caller.tenant, result, "email")
+    return result
+
+
+async def announce_campaign(
+    services: Services, tenant: str, result: SendResult | InputRequiredResult, channel: str
+) -> None:
+    """A campaign just created: its first `campaign.status` event."""
+    if isinstance(result, SendResult) and result.campaign_id and result.status in FRESH:
+        status = "SCHEDULED" if result.status is SendStatus.SCHEDULED else "CREATED"
+        await campaign_seen(services, tenant, result.campaign_id, channel, status)
 
 
 SMS_CAMPAIGN_DESCRIPTION = (

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from mcp.server.mcpserver.exceptions import ToolError
 
+from letexto_mcp.guard.approvals import tell
 from letexto_mcp.schemas.inputs import GetCampaignStatusInput, GetMessageStatusInput
 from letexto_mcp.schemas.outputs import CampaignStatusResult, MessageStatusResult
 from letexto_mcp.services import Services
@@ -95,6 +96,21 @@ async def get_message_status(
     return await message_status(services, caller.tenant, args.message_id)
 
 
+SEEN_CAMPAIGNS = 10_000
+
+
+async def campaign_seen(services: Services, tenant: str, campaign_id: str, channel: str, status: str) -> None:
+    """Send `campaign.status` when this campaign's status differs from the last one seen here."""
+    seen = services.campaign_statuses
+    if seen.get((tenant, campaign_id)) == status:
+        return
+    if len(seen) >= SEEN_CAMPAIGNS:
+        seen.pop(next(iter(seen)))  # oldest first: dicts keep insertion order
+    seen[(tenant, campaign_id)] = status
+    data = {"campaign_id": campaign_id, "channel": channel, "status": status}
+    await tell(services.publisher.emit, "campaign.status", tenant, data)
+
+
 async def get_campaign_status(
     services: Services, args: GetCampaignStatusInput, caller: Caller
 ) -> CampaignStatusResult:
@@ -105,6 +121,7 @@ async def get_campaign_status(
         else:
             status = await client.get_sms_campaign_status(args.campaign_id)
     value = status.status or "UNKNOWN"
+    await campaign_seen(services, caller.tenant, status.id or args.campaign_id, args.channel, value)
     meaning, final = meaning_of(value, CAMPAIGN_MEANINGS)
     return CampaignStatusResult(
         campaign_id=status.id or args.campaign_id,
