@@ -390,6 +390,25 @@ async def test_french_for_a_french_browser(server: ApprovalServer) -> None:
     assert re.search(r"<dt>Solde</dt><dd>1\u202f000 → 999 crédits</dd>", shown.text)
 
 
+async def test_the_pages_own_files_and_nothing_else(server: ApprovalServer) -> None:
+    async with server.browser() as http:
+        css = await http.get("/approvals/static/approval.css")
+        icon = await http.get("/approvals/static/favicon.svg")
+        other = await http.get("/approvals/static/..%2Fsessions.py")
+        odd_id = await http.get("/approvals/not%20an%20id")
+        cross = await http.post(
+            "/approvals/login",
+            data={"key": AWA_KEY, "next": "/approvals/" + "a" * 24},
+            headers={"Sec-Fetch-Site": "cross-site"},
+        )
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert ".button.approve" in css.text and css.headers["x-content-type-options"] == "nosniff"
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert other.status_code == 404
+    assert odd_id.status_code == 404
+    assert cross.status_code == 403 and "set-cookie" not in cross.headers
+
+
 async def test_requests_for_another_host_are_refused(server: ApprovalServer) -> None:
     opened = await server.open()
     async with server.browser() as http:

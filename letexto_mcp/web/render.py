@@ -55,9 +55,13 @@ def environment() -> jinja2.Environment:
     )
 
 
+STATIC_FILES = {"approval.css": "text/css; charset=utf-8", "favicon.svg": "image/svg+xml"}
+
+
 @cache
-def stylesheet() -> bytes:
-    return resources.files("letexto_mcp.web").joinpath("static/approval.css").read_bytes()
+def static_file(name: str) -> bytes:
+    """One of the pages' own files (STATIC_FILES), read once."""
+    return resources.files("letexto_mcp.web").joinpath("static", name).read_bytes()
 
 
 def page(

@@ -61,6 +61,12 @@ def see_other(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=render.COMMON_HEADERS)
 
 
+def cross_site(request: Request) -> bool:
+    """A browser says the request comes from another site's page (Fetch Metadata): never a decision."""
+    site = request.headers.get("sec-fetch-site")
+    return site is not None and site not in ("same-origin", "none")
+
+
 def is_https(request: Request) -> bool:
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
     return request.url.scheme == "https" or forwarded == "https"
@@ -177,6 +183,9 @@ class _Pages:
     async def approval_page(self, request: Request, ctx: ApprovalWebContext, words: Words) -> Response:
         approval_id = request.path_params["id"]
         who = self.signed_in(request, ctx)
+        if not valid_id(approval_id):
+            name = who.name if who is not None else None
+            return render.message(words, "not_found_title", "not_found", status=404, signed_in=name)
         if who is None:
             query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k in _PAGE_QUERY)
             target = f"{APPROVALS}/{approval_id}" + (f"?{query}" if query else "")
@@ -203,6 +212,8 @@ class _Pages:
     async def login(self, request: Request, ctx: ApprovalWebContext, words: Words) -> Response:
         if request.method != "POST":
             return render.message(words, "method_title", "method", status=405, headers={"Allow": "POST"})
+        if cross_site(request):  # nobody signs in from another site's form
+            return render.message(words, "csrf_title", "csrf", status=403)
         form = await read_form(request)
         next_path = safe_next((form or {}).get("next"))
         if form is None or next_path is None:
@@ -270,8 +281,7 @@ class _Pages:
     ) -> Response:
         approval_id = request.path_params["id"]
         page_url = f"{APPROVALS}/{approval_id}"
-        fetch_site = request.headers.get("sec-fetch-site")
-        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        if cross_site(request):
             return render.message(words, "csrf_title", "csrf", status=403, back=page_url)
         form = await read_form(request)
         who = self.signed_in(request, ctx)
@@ -363,9 +373,12 @@ class _Pages:
             return Response("", status_code=404, media_type="text/plain", headers=headers)
         return Response(as_html(body), media_type="text/html; charset=utf-8", headers=headers)
 
-    async def stylesheet(self, request: Request, ctx: ApprovalWebContext, words: Words) -> Response:
-        css = render.stylesheet()
-        return Response(css, media_type="text/css; charset=utf-8", headers=render.STATIC_HEADERS)
+    async def static(self, request: Request, ctx: ApprovalWebContext, words: Words) -> Response:
+        name = request.path_params["name"]
+        if name not in render.STATIC_FILES:
+            return Response("", status_code=404, headers=render.STATIC_HEADERS)
+        body = render.static_file(name)
+        return Response(body, media_type=render.STATIC_FILES[name], headers=render.STATIC_HEADERS)
 
 
 _LOOKS_LIKE_HTML = re.compile(r"<\s*[A-Za-z!/]")
@@ -411,7 +424,7 @@ def approval_routes(context: Callable[[], ApprovalWebContext]) -> list[BaseRoute
 
     any_method = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     return [
-        route(f"{APPROVALS}/static/approval.css", pages.stylesheet, ["GET"]),
+        route(f"{APPROVALS}/static/{{name}}", pages.static, ["GET"]),
         route(f"{APPROVALS}/login", pages.login, any_method),
         route(f"{APPROVALS}/signin/{{secret}}", pages.signin, ["GET"]),
         route(f"{APPROVALS}/{{id}}/approve", pages.decide, any_method),
