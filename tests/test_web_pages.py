@@ -534,3 +534,33 @@ async def test_before_start_up_the_pages_answer_503() -> None:
     ):
         answer = await http.get("/approvals/" + "a" * 24)
     assert answer.status_code == 503
+
+
+async def test_no_key_cookie_or_sign_in_secret_reaches_a_log_line(
+    desktop: tuple[str, ApprovalDesk, SignInLinks, Clock], caplog: Any
+) -> None:
+    from letexto_mcp.server.logs import SecretLogFilter
+
+    url, desk, links, _ = desktop
+    approval_id = await open_record(desk)
+    link = links.issue(approval_id)
+    secret = link.removeprefix("/approvals/signin/").split("?")[0]
+    caplog.set_level("DEBUG")
+    async with ApprovalServer(url, None, None).browser() as http:
+        await http.get(link)
+        shown = await http.get(f"/approvals/{approval_id}")
+        await http.post(f"/approvals/{approval_id}/approve", data={"csrf": csrf_of(shown.text, "approve")})
+        await http.post(
+            "/approvals/login", data={"key": "wrong-key-" + AWA_KEY, "next": f"/approvals/{approval_id}"}
+        )
+        await http.post("/approvals/login", data={"key": AWA_KEY, "next": f"/approvals/{approval_id}"})
+        cookies = [value for name, value in http.cookies.items() if name.startswith("letexto_approver_")]
+    # The server's own lines, and its access log as `serve --transport http` writes it (through the
+    # filter on its handlers); the test's own HTTP client logs URLs and is left out.
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith(("letexto_mcp", "starlette"))]
+    access = [SecretLogFilter().clean(r.getMessage()) for r in caplog.records if r.name.startswith("uvicorn")]
+    assert any("/approvals/signin/" in line for line in access)
+    logged = "\n".join(ours + access)
+    assert "signed in" in logged and "approved by desktop" in logged
+    for secret_value in (AWA_KEY, secret, *cookies, csrf_of(shown.text, "approve")):
+        assert secret_value not in logged
