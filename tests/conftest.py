@@ -10,9 +10,9 @@ import pytest
 
 pytest_plugins = ["tests.sandbox_fixtures"]
 
-# Tests never read a developer's real configuration.
+# Tests never read a developer's real configuration (LETEXTO_TEST_* are the test suite's own switches).
 for _name in list(os.environ):
-    if _name.startswith("LETEXTO_"):
+    if _name.startswith("LETEXTO_") and not _name.startswith("LETEXTO_TEST_"):
         del os.environ[_name]
 
 

@@ -17,7 +17,7 @@ import pytest
 from mcp import Client
 
 from letexto_mcp.server.app import build_server
-from tests.approval_helpers import (
+from tests.approval_clients import (
     APPROVER,
     APPROVER_KEY,
     OTHER_APPROVER_KEY,

@@ -16,7 +16,7 @@ import pytest
 
 from letexto_mcp.sandbox.faults import Fault
 from letexto_mcp.server.http import build_http_app
-from tests.approval_helpers import APPROVER, APPROVER_KEY, decide
+from tests.approval_clients import APPROVER, APPROVER_KEY, decide
 from tests.conftest import sandbox_settings
 from tests.http_helpers import KEY_A, base_url, loopback_socket, mcp_client, serving
 from tests.mcp_helpers import ok

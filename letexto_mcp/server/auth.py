@@ -11,7 +11,9 @@ the request, so the SDK still binds each session and each sealed requestState to
 `get_access_token()` works in tools. The credential headers are then removed from the request:
 nothing downstream (handlers, SDK debug logs) ever sees a key.
 
-Public paths: /healthz and /readyz (no secrets in either) and /dlr/<signed token> (its own proof).
+Public paths: /healthz and /readyz (no secrets in either), /dlr/<signed token> (its own proof) and
+/approvals/… (the approval pages authenticate approvers themselves: an MCP client key must never
+grant anything there, so the request reaches them with its headers untouched and no caller attached).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from letexto_mcp.server.security import is_loopback
 from letexto_mcp.server.tenants import TENANT_PREFIX, tenant_client_id
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-PUBLIC_PREFIXES = ("/dlr/",)
+PUBLIC_PREFIXES = ("/dlr/", "/approvals/")
 LETEXTO_KEY_HEADER = "x-letexto-key"
 _CREDENTIAL_HEADERS = frozenset({b"authorization", LETEXTO_KEY_HEADER.encode()})
 _MAX_KEY_CHARS = 512

@@ -7,6 +7,9 @@ Routes:
 - `/sse` and `/messages/` for clients that only speak the older SSE transport.
 - `/healthz` (liveness) and `/readyz` (LeTexto reachable), no key needed, nothing secret.
 - `/dlr/<signed token>`: delivery reports from LeTexto (see `server.dlr`).
+- `/approvals/…`: the approval pages where a person holding an approver key approves or declines a
+  send, and the bot endpoint (see `letexto_mcp.web`); they authenticate approvers themselves, and an
+  MCP client key grants nothing there.
 
 Every other path needs `Authorization: Bearer <key>` when LETEXTO_MCP_API_KEYS is set (see
 `server.auth`), Host/Origin checks guard against DNS rebinding (see `server.security`), bodies over
@@ -40,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -56,6 +60,7 @@ from starlette.routing import BaseRoute, Route
 
 from letexto_mcp.config import Settings
 from letexto_mcp.guard.approvals import Notify
+from letexto_mcp.sandbox.constants import SANDBOX_API_KEY
 from letexto_mcp.server.app import build_server
 from letexto_mcp.server.auth import AccessGuard
 from letexto_mcp.server.closing_sessions import LateResponseGuard, install_closing_session_filter
@@ -65,6 +70,7 @@ from letexto_mcp.server.pages import HttpPages
 from letexto_mcp.server.security import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
+    allowed_hosts,
     allowed_origins,
     cors_origin_regex,
     transport_security,
@@ -72,10 +78,12 @@ from letexto_mcp.server.security import (
 from letexto_mcp.server.tenants import TenantClients, tenant_secret
 from letexto_mcp.services import Services, open_services
 from letexto_mcp.store.base import StateStore
+from letexto_mcp.web import ApprovalWebContext, approval_routes
 from letexto_mcp.webhooks import run_deliveries
 
 logger = logging.getLogger("letexto_mcp.server.http")
 
+APPROVAL_SESSIONS_SECRET = "approval-sessions"
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 SSE_MESSAGES_PATH = "/messages/"
@@ -90,12 +98,44 @@ def request_state_security(settings: Settings) -> RequestStateSecurity | None:
     return RequestStateSecurity(keys=keys)
 
 
+async def approval_session_secret(settings: Settings, store: StateStore) -> bytes:
+    """What approver sessions are signed with: from LETEXTO_MCP_STATE_SECRET (every worker the same),
+    else kept in the store."""
+    ring = settings.state_secrets()
+    if ring:
+        return hmac.new(ring[0], b"letexto-mcp/approval-sessions/v1", hashlib.sha256).digest()
+    return await store.get_or_create_secret(APPROVAL_SESSIONS_SECRET, lambda: secrets.token_bytes(32))
+
+
+def refused_approver_keys(settings: Settings) -> list[str]:
+    """Keys that must never approve: every MCP client key and the LeTexto key."""
+    keys = [key.get_secret_value() for key in settings.mcp_api_keys]
+    if settings.api_token is not None:
+        keys.append(settings.api_token.get_secret_value())
+    if settings.sandbox:
+        keys.append(SANDBOX_API_KEY)
+    return keys
+
+
+async def approval_web_context(services: Services, host: str) -> ApprovalWebContext:
+    """The approval pages' view of this server: its desk, approvers, refused keys, secret and names."""
+    settings = services.settings
+    return ApprovalWebContext(
+        desk=services.guard.desk,
+        approvers=settings.approver_keys,
+        refused_keys=refused_approver_keys(settings),
+        session_secret=await approval_session_secret(settings, services.store),
+        allowed_hosts=allowed_hosts(settings, host),
+    )
+
+
 @dataclass
 class HttpRuntime:
     """What the routes and middleware need from the lifespan: filled in at start-up, cleared at exit."""
 
     services: Services | None = None
     tenant_secret: bytes | None = None
+    approvals: ApprovalWebContext | None = None
 
     def require_services(self) -> Services:
         if self.services is None:
@@ -107,6 +147,11 @@ class HttpRuntime:
 
     def store(self) -> StateStore:
         return self.require_services().store
+
+    def approval_pages(self) -> ApprovalWebContext:
+        if self.approvals is None:
+            raise RuntimeError("the HTTP app's lifespan has not started")
+        return self.approvals
 
     def notify(self) -> Notify:
         return self.require_services().publisher.emit
@@ -211,6 +256,7 @@ def build_http_app(
             report_endpoint(runtime.signer, runtime.store, publish, runtime.notify),
             methods=["GET", "POST"],
         ),
+        *approval_routes(runtime.approval_pages),
     ]
 
     @asynccontextmanager
@@ -219,6 +265,7 @@ def build_http_app(
             services.pages = HttpPages(services.settings)
             runtime.services = services
             runtime.tenant_secret = await tenant_secret(services.settings, services.store)
+            runtime.approvals = await approval_web_context(services, host)
             try:
                 async with AsyncExitStack() as stack:
                     if services.settings.multi_tenant:
@@ -232,6 +279,7 @@ def build_http_app(
             finally:
                 runtime.services = None
                 runtime.tenant_secret = None
+                runtime.approvals = None
 
     middleware = [
         Middleware(

@@ -1,4 +1,5 @@
-"""Log redaction for the HTTP server: no key, Bearer credential, `token=` value or report URL in a log line.
+"""Log redaction for the HTTP server: no key, Bearer credential, `token=` value, report URL or sign-in
+link in a log line.
 
 Uvicorn's access log prints each request line; a client that puts a key in a query string, or
 LeTexto calling `/dlr/<signed token>`, would otherwise write a credential to the log. The filter
@@ -14,12 +15,12 @@ from collections.abc import Iterable
 
 from letexto_mcp.letexto.redact import MASK, RedactingFilter, redact, redact_url
 
-_REPORT_PATH = re.compile(r"(/dlr/)[^\s?#\"']+")
+_REPORT_PATH = re.compile(r"(/dlr/|/approvals/signin/)[^\s?#\"']+")
 _WATCHED_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 class SecretLogFilter(logging.Filter):
-    """Masks the given secrets, Bearer credentials, `token=` values and `/dlr/<token>` paths."""
+    """Masks the given secrets, Bearer credentials, `token=` values, `/dlr/<token>` and sign-in paths."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
