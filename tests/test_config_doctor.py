@@ -20,7 +20,8 @@ from letexto_mcp.sandbox.constants import SANDBOX_API_KEY
         ("LETEXTO_BASE_URL", "apis.letexto", "LETEXTO_BASE_URL must be an http(s) URL, got 'apis.letexto'"),
         ("LETEXTO_BASE_URL", "ftp://apis.letexto.com", "LETEXTO_BASE_URL must be an http(s) URL"),
         ("LETEXTO_SEND_POLICY", "yolo", "LETEXTO_SEND_POLICY"),
-        ("LETEXTO_STATE_URL", "postgres://x", "LETEXTO_STATE_URL must be 'memory://' or 'sqlite:///"),
+        ("LETEXTO_STATE_URL", "mysql://x", "LETEXTO_STATE_URL must be 'memory://', 'sqlite:///"),
+        ("LETEXTO_STATE_URL", "postgres://u:pw@x:port/db", "LETEXTO_STATE_URL 'postgres://u:***@x:port/db'"),
         ("LETEXTO_MAX_RECIPIENTS", "many", "LETEXTO_MAX_RECIPIENTS"),
         ("LETEXTO_MAX_RECIPIENTS", "0", "LETEXTO_MAX_RECIPIENTS"),
         ("LETEXTO_TIMEOUT_SECONDS", "-1", "LETEXTO_TIMEOUT_SECONDS"),
@@ -120,3 +121,4 @@ def test_doctor_with_the_right_key_over_http(tmp_path: Path, loopback_sandbox: A
     result = _cli("doctor", env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "EN ATTENTE (PENDING)" in result.stdout
+
