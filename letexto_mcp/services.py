@@ -36,7 +36,7 @@ from letexto_mcp.server.local_pages import LocalPages
 from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.base import ApprovalRecord, StateStore
-from letexto_mcp.store.factory import open_store
+from letexto_mcp.store.factory import connect_store
 
 if TYPE_CHECKING:
     import httpx
@@ -213,7 +213,7 @@ async def open_services(
     def the_simulator() -> ASGIApp | None:
         return _simulator(settings, given_simulator)
 
-    store = open_store(settings.state_url)
+    store = await connect_store(settings)
     client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
     tenants = TenantClients(lambda key: client_for_key(settings, key, the_simulator(), transport))
     async with anyio.create_task_group() as background:  # the stdio approval page's listener
