@@ -1,4 +1,4 @@
-"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `demo`.
+"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `migrate`, `demo`.
 
 Imports are lazy: `letexto-mcp` on stdio is started by desktop clients on every launch, so it
 loads only what serving needs, and prints nothing on stdout but the protocol.
@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check the configuration and the key against LeTexto")
     doctor.add_argument("--sandbox", action="store_true", help="check against the embedded simulator")
 
+    commands.add_parser(
+        "migrate", help="create or upgrade the state store's schema (LETEXTO_STATE_URL) and print its version"
+    )
+
     demo = commands.add_parser(
         "demo", help="a scripted session against the simulator, through a real MCP client"
     )
@@ -93,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from letexto_mcp.doctor import run_doctor
 
         return run_doctor(settings)
+    if command == "migrate":
+        from letexto_mcp.migrate import run_migrate
+
+        return run_migrate(settings)
     if command == "demo":
         from letexto_mcp.demo import run_demo
 

@@ -6,6 +6,10 @@ Every test here runs against the real test server, in a schema of its own (tests
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -227,3 +231,36 @@ async def test_open_store_and_connect_store_pick_postgres(postgres_url: str) -> 
     with pytest.raises(StoreError, match="cannot connect to the PostgreSQL state database"):
         await connect_store(unreachable)
 
+
+def _cli(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "letexto_mcp", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_migrate_and_doctor_show_the_version_and_never_the_password(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    env = {"LETEXTO_STATE_URL": _with_password(postgres_url)}
+    migrated = _cli("migrate", env=env, tmp_path=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"schema version {SCHEMA_VERSION}" in migrated.stdout
+    assert "postgres:***@" in migrated.stdout
+    doctor = _cli("doctor", "--sandbox", env=env, tmp_path=tmp_path)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "postgresql://postgres:***@" in doctor.stdout and f"version {SCHEMA_VERSION}" in doctor.stdout
+    for result in (migrated, doctor):
+        assert PASSWORD not in result.stdout + result.stderr
+    broken = _cli(
+        "migrate",
+        env={"LETEXTO_STATE_URL": _unusable_urls(server_url())["unreachable port"]},
+        tmp_path=tmp_path,
+    )
+    assert broken.returncode == 2 and "cannot connect" in broken.stderr
+    assert PASSWORD not in broken.stdout + broken.stderr
