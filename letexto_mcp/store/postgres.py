@@ -12,6 +12,7 @@ transaction that locks only what it decides about:
   lock was ours. One round trip, and only sends of the same meaning (or the same tenant's rate)
   ever wait for each other;
 - audit settle: one statement (update the attempt's entry, or append it).
+Writes made after the request left (and rate hits) do not wait for the disk; see `_NO_FLUSH`.
 
 Clocks. Every time compared here comes from the caller (`now`, `since`, `decision.at`…), as in the
 memory and SQLite stores: the guard's clock is injectable, tests drive it, and a token's expiry, a
@@ -70,6 +71,38 @@ CONNECT_TIMEOUT_SECONDS = 10
 POOL_WAIT_SECONDS = 10.0  # an operation waiting this long for a free connection fails (StoreError)
 CLAIM_TRIES = 20
 Connection = psycopg.AsyncConnection[Any]
+
+# Writes that only record what already happened (after the request left) or only throttle (the rate
+# window) commit without waiting for the disk: synchronous_commit off, for that statement's own
+# transaction. A database crash in the next moment may lose them, which leaves the state on its
+# blocking side (the idempotency record and the send mark stay in_flight, the audit entry stays
+# `sending`), where the guard already leaves it when recording fails. Everything that claims,
+# spends or approves (nonces, keys, marks, budget, the `sending` entry, approvals) waits for the
+# disk, as SQLite's synchronous=FULL does. Each such statement selects FROM no_flush.
+_NO_FLUSH = "WITH no_flush AS (SELECT set_config('synchronous_commit', 'off', true))"
+# Finishing a key nobody holds is a caller bug, but losing a result is worse: it is inserted.
+_FINISH_KEY = (
+    f"{_NO_FLUSH} INSERT INTO idempotency (tenant, key, state, fingerprint, result, created_at,"  # noqa: S608
+    " updated_at) SELECT %s::text, %s::text, %s::text, '', %s::text, %s, %s FROM no_flush"
+    " ON CONFLICT (tenant, key) DO UPDATE"
+    " SET state = EXCLUDED.state, result = EXCLUDED.result, updated_at = EXCLUDED.updated_at"
+)
+_SETTLE_SEND = (
+    f"{_NO_FLUSH} UPDATE send_marks SET state = %s, at = %s, ref = %s FROM no_flush"  # noqa: S608
+    " WHERE tenant = %s AND fingerprint = %s AND attempt = %s"
+)
+_HIT_RATE = (
+    f"{_NO_FLUSH} SELECT rate.hits, rate.oldest"  # noqa: S608
+    " FROM no_flush, letexto_hit_rate(%s, %s, %s, %s, %s) AS rate"
+)
+_SETTLE_AUDIT = (
+    f"{_NO_FLUSH}, settled AS (UPDATE audit SET at = %(at)s, entry = %(entry)s FROM no_flush"  # noqa: S608
+    "   WHERE tenant = %(tenant)s AND attempt = %(attempt)s RETURNING 1)"
+    " INSERT INTO audit (tenant, at, entry, attempt)"
+    " SELECT %(tenant)s::text, %(at)s, %(entry)s::text, %(attempt)s::text FROM no_flush"
+    " WHERE NOT EXISTS (SELECT 1 FROM settled)"
+)
+_SETTLE_APPROVAL = f"{_NO_FLUSH} UPDATE approvals SET outcome = %s FROM no_flush WHERE id = %s"  # noqa: S608
 
 _SELECT_RECORD = (
     "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = %s AND key = %s"
@@ -202,8 +235,9 @@ class PostgresStore:
         self._opening = anyio.Lock()
         self._closed = False
         self._log_filter = _ScrubPasswords(self._passwords)
-        for name in _PSYCOPG_LOGGERS:
-            logging.getLogger(name).addFilter(self._log_filter)
+        if self._passwords:
+            for name in _PSYCOPG_LOGGERS:
+                logging.getLogger(name).addFilter(self._log_filter)
 
     # -- opening --------------------------------------------------------------------------------------
 
@@ -321,7 +355,7 @@ class PostgresStore:
         except psycopg.Error as error:
             failure = self._failed(error)
         if failure is not None:
-            raise failure  # outside the `except`: no chained psycopg error
+            raise failure from None  # the psycopg error is in the message already, scrubbed
 
     async def _one(self, query: str, params: Any = None) -> tuple[Any, ...] | None:
         async with self._conn() as conn:
@@ -391,13 +425,7 @@ class PostgresStore:
         check_idempotency_state(state)
         payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
         now = time.time()
-        # Finishing a key nobody holds is a caller bug, but losing a result is worse: insert it.
-        await self._run(
-            "INSERT INTO idempotency (tenant, key, state, fingerprint, result, created_at, updated_at)"
-            " VALUES (%s, %s, %s, '', %s, %s, %s) ON CONFLICT (tenant, key) DO UPDATE"
-            " SET state = EXCLUDED.state, result = EXCLUDED.result, updated_at = EXCLUDED.updated_at",
-            (tenant, key, state, payload, now, now),
-        )
+        await self._run(_FINISH_KEY, (tenant, key, state, payload, now, now))
 
     async def idempotency_release(self, tenant: str, key: str) -> None:
         await self._run("DELETE FROM idempotency WHERE tenant = %s AND key = %s", (tenant, key))
@@ -423,11 +451,7 @@ class PostgresStore:
         self, tenant: str, fingerprint: str, attempt: str, state: str, now: float, ref: str | None
     ) -> bool:
         check_mark_state(state)
-        updated = await self._run(
-            "UPDATE send_marks SET state = %s, at = %s, ref = %s"
-            " WHERE tenant = %s AND fingerprint = %s AND attempt = %s",
-            (str(state), now, ref, tenant, fingerprint, attempt),
-        )
+        updated = await self._run(_SETTLE_SEND, (str(state), now, ref, tenant, fingerprint, attempt))
         return updated == 1
 
     async def release_send(self, tenant: str, fingerprint: str, attempt: str) -> None:
@@ -476,10 +500,7 @@ class PostgresStore:
     async def hit_rate(self, tenant: str, now: float, window: float, limit: int) -> RateResult:
         # letexto_hit_rate (pg_schema): under the tenant's advisory lock, forget hits that left the
         # window, count the rest, add this one if there is room; one round trip.
-        row = await self._one(
-            "SELECT hits, oldest FROM letexto_hit_rate(%s, %s, %s, %s, %s)",
-            (tenant, now, now - window, limit, lock_key("rate", tenant)),
-        )
+        row = await self._one(_HIT_RATE, (tenant, now, now - window, limit, lock_key("rate", tenant)))
         assert row is not None  # the function always returns its one row
         count, oldest = int(row[0]), row[1]
         if count >= limit:
@@ -497,11 +518,7 @@ class PostgresStore:
 
     async def settle_audit(self, entry: AuditEntry) -> None:
         await self._run(
-            "WITH settled AS (UPDATE audit SET at = %(at)s, entry = %(entry)s"
-            "   WHERE tenant = %(tenant)s AND attempt = %(attempt)s RETURNING 1)"
-            " INSERT INTO audit (tenant, at, entry, attempt)"
-            " SELECT %(tenant)s::text, %(at)s, %(entry)s::text, %(attempt)s::text"
-            " WHERE NOT EXISTS (SELECT 1 FROM settled)",
+            _SETTLE_AUDIT,
             {"tenant": entry.tenant, "at": entry.at, "entry": entry.to_json(), "attempt": entry.attempt},
         )
 
@@ -655,7 +672,7 @@ class PostgresStore:
 
     async def settle_approval(self, approval_id: str, outcome: dict[str, Any]) -> None:
         await self._run(
-            "UPDATE approvals SET outcome = %s WHERE id = %s",
+            _SETTLE_APPROVAL,
             (json.dumps(outcome, ensure_ascii=False, separators=(",", ":")), approval_id),
         )
 
