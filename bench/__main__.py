@@ -3,6 +3,7 @@
     python -m bench                      # the full run (about 10 minutes on 2 cores)
     python -m bench --quick              # a smoke run (under a minute): proves the harness works
     python -m bench --only startup,http  # some sections
+    python -m bench --only store         # state store latency (LETEXTO_BENCH_POSTGRES_URL for PostgreSQL)
     python -m bench --json PATH          # where the figures go (default bench/results/latest.json)
 
 The machine is shared and noisy: every figure is a median (or a percentile) measured beside a
@@ -33,6 +34,7 @@ SECTIONS: dict[str, str] = {
     "campaign": "bench.campaign",
     "memory": "bench.memory",
     "preview": "bench.preview_section",
+    "store": "bench.store_section",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -65,7 +67,8 @@ def run_sections(names: Sequence[str], cfg: BenchConfig) -> list[Figure]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    for name in [n for n in os.environ if n.startswith("LETEXTO_") and n != "LETEXTO_BENCH_CACHE"]:
+    kept = ("LETEXTO_BENCH_", "LETEXTO_TEST_")  # where the benchmark's own services are
+    for name in [n for n in os.environ if n.startswith("LETEXTO_") and not n.startswith(kept)]:
         del os.environ[name]  # never measure a developer's own configuration
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SECTIONS)
     unknown = [n for n in names if n not in SECTIONS]

@@ -1,4 +1,4 @@
-"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `demo`, `webhooks list | test`.
+"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `migrate`, `demo`, `webhooks list | test`.
 
 Imports are lazy: `letexto-mcp` on stdio is started by desktop clients on every launch, so it
 loads only what serving needs, and prints nothing on stdout but the protocol.
@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check the configuration and the key against LeTexto")
     doctor.add_argument("--sandbox", action="store_true", help="check against the embedded simulator")
+
+    commands.add_parser(
+        "migrate", help="create or upgrade the state store's schema (LETEXTO_STATE_URL) and print its version"
+    )
 
     demo = commands.add_parser(
         "demo", help="a scripted session against the simulator, through a real MCP client"
@@ -105,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from letexto_mcp.webhooks.commands import run_webhooks_command
 
         return run_webhooks_command(settings, args.webhooks_action, getattr(args, "limit", 50))
+    if command == "migrate":
+        from letexto_mcp.migrate import run_migrate
+
+        return run_migrate(settings)
     if command == "demo":
         from letexto_mcp.demo import run_demo
 

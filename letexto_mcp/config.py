@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from letexto_mcp.state_url import is_postgres_url, mask_state_url, postgres_url_problem
 from letexto_mcp.webhooks.signing import secret_bytes
 from letexto_mcp.webhooks.targets import parse_targets
 
@@ -100,7 +101,10 @@ def _split_commas(value: object) -> object:
 class Settings(BaseSettings):
     """Everything the server needs to know, from `LETEXTO_*` variables."""
 
-    model_config = SettingsConfigDict(env_prefix="LETEXTO_", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a rejected value may hold a secret (a key, a database password).
+    model_config = SettingsConfigDict(
+        env_prefix="LETEXTO_", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
 
     api_token: SecretStr | None = Field(default=None, description="The LeTexto API key.")
     base_url: str = Field(default=DEFAULT_BASE_URL, description="LeTexto API root, without /v1.")
@@ -109,7 +113,20 @@ class Settings(BaseSettings):
     send_policy: SendPolicy = Field(
         default="approve", description="approve (a person decides) | confirm (the caller) | dry-run | allow."
     )
-    state_url: str = Field(default_factory=default_state_url, description="sqlite:///path or memory://")
+    state_url: str = Field(
+        default_factory=default_state_url,
+        description="sqlite:///path, postgresql://user:password@host:5432/db or memory://",
+        repr=False,  # it may hold a database password: shown only through mask_state_url
+    )
+    state_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="PostgreSQL: connections each process may open at most."
+    )
+    state_statement_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        le=3_600_000,
+        description="PostgreSQL: a statement running longer is cancelled and the operation fails (0: none).",
+    )
     max_recipients: int = Field(default=10_000, ge=1, le=1_000_000)
     max_parts_per_message: int = Field(default=10, ge=1, le=255)
     daily_budget_parts: int | None = Field(default=None, ge=0)
@@ -380,7 +397,15 @@ class Settings(BaseSettings):
     def _state_url(cls, value: str) -> str:
         if value == "memory://" or value.startswith("sqlite:///"):
             return value
-        raise ValueError(f"LETEXTO_STATE_URL must be 'memory://' or 'sqlite:///path/to/file', got {value!r}")
+        if is_postgres_url(value):
+            problem = postgres_url_problem(value)
+            if problem is None:
+                return value.strip()
+            raise ValueError(f"LETEXTO_STATE_URL {mask_state_url(value)!r}: {problem}")
+        raise ValueError(
+            "LETEXTO_STATE_URL must be 'memory://', 'sqlite:///path/to/file' or "
+            f"'postgresql://user:password@host:5432/database', got {mask_state_url(value)!r}"
+        )
 
     def require_api_token(self) -> SecretStr:
         """The key, or a ConfigError that tells the user how to provide one."""

@@ -8,6 +8,8 @@ import anyio
 
 from letexto_mcp.config import ConfigError, Settings, mask_secret
 from letexto_mcp.letexto import errors as lx
+from letexto_mcp.state_url import mask_state_url
+from letexto_mcp.store.base import StoreError
 
 
 def _line(label: str, value: object) -> None:
@@ -16,6 +18,7 @@ def _line(label: str, value: object) -> None:
 
 async def _check(settings: Settings) -> int:
     from letexto_mcp.services import open_services
+    from letexto_mcp.store.factory import schema_version
 
     problems: list[str] = []
     async with open_services(settings) as services:
@@ -26,7 +29,9 @@ async def _check(settings: Settings) -> int:
         _line("LETEXTO_API_TOKEN", "(sandbox key)" if effective.sandbox else mask_secret(effective.api_token))
         _line("LETEXTO_SEND_POLICY", effective.send_policy)
         _line("LETEXTO_DEFAULT_SENDER", effective.default_sender or "(not set)")
-        _line("LETEXTO_STATE_URL", effective.state_url)
+        _line("LETEXTO_STATE_URL", mask_state_url(effective.state_url))
+        version = await schema_version(services.store)
+        _line("state schema", "(none: kept in memory)" if version is None else f"version {version}")
         days = effective.state_retention_days
         _line("LETEXTO_STATE_RETENTION_DAYS", f"{days} days" if days else "0 (keep everything)")
         _line("LETEXTO_MAX_RECIPIENTS", effective.max_recipients)
@@ -69,6 +74,6 @@ def run_doctor(settings: Settings) -> int:
         return 2
     try:
         return anyio.run(_check, settings)
-    except (ConfigError, ValueError) as error:
+    except (ConfigError, ValueError, StoreError) as error:
         print(f"letexto-mcp doctor: {error}", file=sys.stderr)
         return 2

@@ -36,7 +36,7 @@ from letexto_mcp.server.local_pages import LocalPages
 from letexto_mcp.server.tenants import TenantClients
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.base import ApprovalRecord, StateStore
-from letexto_mcp.store.factory import open_store
+from letexto_mcp.store.factory import connect_store
 from letexto_mcp.webhooks import WebhookOptions, WebhookPublisher
 
 if TYPE_CHECKING:
@@ -238,7 +238,7 @@ async def open_services(
     def the_simulator() -> ASGIApp | None:
         return _simulator(settings, given_simulator)
 
-    store = open_store(settings.state_url)
+    store = await connect_store(settings)
     client = LazyClient(lambda: client_for_key(settings, shared_key, the_simulator(), transport))
     shared_tls = cache(tls_context)
     tenants = TenantClients(

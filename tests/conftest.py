@@ -8,12 +8,21 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.postgres_helpers"]
 
 # Tests never read a developer's real configuration (LETEXTO_TEST_* are the test suite's own switches).
 for _name in list(os.environ):
     if _name.startswith("LETEXTO_") and not _name.startswith("LETEXTO_TEST_"):
         del os.environ[_name]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `postgres` need the test server: skipped without one (a single line of the
+    summary, since they all skip from the same place), failed instead when CI requires it."""
+    if item.get_closest_marker("postgres") is not None:
+        from tests.postgres_helpers import server_url
+
+        server_url()
 
 
 @pytest.fixture

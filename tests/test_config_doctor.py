@@ -20,7 +20,8 @@ from letexto_mcp.sandbox.constants import SANDBOX_API_KEY
         ("LETEXTO_BASE_URL", "apis.letexto", "LETEXTO_BASE_URL must be an http(s) URL, got 'apis.letexto'"),
         ("LETEXTO_BASE_URL", "ftp://apis.letexto.com", "LETEXTO_BASE_URL must be an http(s) URL"),
         ("LETEXTO_SEND_POLICY", "yolo", "LETEXTO_SEND_POLICY"),
-        ("LETEXTO_STATE_URL", "postgres://x", "LETEXTO_STATE_URL must be 'memory://' or 'sqlite:///"),
+        ("LETEXTO_STATE_URL", "mysql://x", "LETEXTO_STATE_URL must be 'memory://', 'sqlite:///"),
+        ("LETEXTO_STATE_URL", "postgres://u:pw@x:port/db", "LETEXTO_STATE_URL 'postgres://u:***@x:port/db'"),
         ("LETEXTO_MAX_RECIPIENTS", "many", "LETEXTO_MAX_RECIPIENTS"),
         ("LETEXTO_MAX_RECIPIENTS", "0", "LETEXTO_MAX_RECIPIENTS"),
         ("LETEXTO_TIMEOUT_SECONDS", "-1", "LETEXTO_TIMEOUT_SECONDS"),
@@ -120,3 +121,25 @@ def test_doctor_with_the_right_key_over_http(tmp_path: Path, loopback_sandbox: A
     result = _cli("doctor", env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "EN ATTENTE (PENDING)" in result.stdout
+
+
+def test_migrate_prints_the_schema_version_of_sqlite_and_says_memory_has_none(tmp_path: Path) -> None:
+    from letexto_mcp.store.sqlite import SCHEMA_VERSION
+
+    state = tmp_path / "deep" / "state.sqlite3"
+    result = _cli("migrate", env={"LETEXTO_STATE_URL": f"sqlite:///{state}"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"sqlite:///{state}: schema version {SCHEMA_VERSION}"
+    assert state.exists()
+    memory = _cli("migrate", env={"LETEXTO_STATE_URL": "memory://"}, tmp_path=tmp_path)
+    assert memory.returncode == 0 and "no schema to migrate" in memory.stdout
+    bad = _cli("migrate", env={"LETEXTO_STATE_URL": "postgresql://u:TopSecret1@db:0/x"}, tmp_path=tmp_path)
+    assert bad.returncode == 2 and "LETEXTO_STATE_URL" in bad.stderr
+    assert "TopSecret1" not in bad.stdout + bad.stderr
+
+
+def test_doctor_shows_the_state_schema(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite3"
+    result = _cli("doctor", "--sandbox", env={"LETEXTO_STATE_URL": f"sqlite:///{state}"}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "state schema" in result.stdout and "version " in result.stdout

@@ -7,7 +7,8 @@ the protocol, and every behaviour below.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,29 +25,46 @@ from letexto_mcp.store import (
     StoreError,
 )
 from letexto_mcp.store.base import NONCE_PURGE_GRACE, ApprovalRecord, Decision
+from letexto_mcp.store.postgres import PostgresStore
+from tests.postgres_helpers import fresh_schema
 
 pytestmark = pytest.mark.anyio
 
 
 @dataclass(frozen=True)
 class Backend:
-    """A store class, and how a test opens a fresh one in its temporary folder."""
+    """A store class, and how a test opens a fresh one (in its temporary folder, or its own schema)."""
 
     cls: type
-    open: Callable[[Path], StateStore]
+    open: Callable[[Path], AbstractContextManager[StateStore]]
+    needs_server: bool = False
+    """Its tests are marked `postgres`: skipped without the test server (see tests/postgres_helpers)."""
+
+
+@contextmanager
+def _postgres(tmp_path: Path) -> Iterator[StateStore]:
+    """A store in a schema of its own on the test server."""
+    with fresh_schema() as url:
+        yield PostgresStore(url, pool_size=4)
 
 
 BACKENDS: dict[str, Backend] = {
-    "memory": Backend(MemoryStore, lambda tmp_path: MemoryStore()),
-    "sqlite": Backend(SqliteStore, lambda tmp_path: SqliteStore(tmp_path / "state.db")),
+    "memory": Backend(MemoryStore, lambda tmp_path: nullcontext(MemoryStore())),
+    "sqlite": Backend(SqliteStore, lambda tmp_path: nullcontext(SqliteStore(tmp_path / "state.db"))),
+    "postgres": Backend(PostgresStore, _postgres, needs_server=True),
 }
 
 
-@pytest.fixture(params=list(BACKENDS))
+@pytest.fixture(
+    params=[
+        pytest.param(name, marks=[pytest.mark.postgres] if backend.needs_server else [])
+        for name, backend in BACKENDS.items()
+    ]
+)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    backend = BACKENDS[request.param].open(tmp_path)
-    yield backend
-    await backend.close()
+    with BACKENDS[request.param].open(tmp_path) as backend:
+        yield backend
+        await backend.close()
 
 
 # -- the protocol itself ----------------------------------------------------------------------------
@@ -261,6 +279,22 @@ async def test_idempotency_claim_has_exactly_one_winner_among_tasks(store: State
             tg.start_soon(claim, i)
     assert sum(r is None for r in results) == 1
     assert len(results) == 30
+
+
+async def test_any_text_round_trips_even_nul_characters(store: StateStore) -> None:
+    """A caller's key or text may hold U+0000, which PostgreSQL's TEXT refuses: stored all the same."""
+    odd = "k\x00ey\x01\x01\x02 é ✓"
+    assert await store.idempotency_claim("t1", odd, "fp", 1.0) is None
+    assert await store.idempotency_claim("t1", "k", "fp", 1.0) is None, "another key than the odd one"
+    record = await store.idempotency_claim("t1", odd, "fp-2", 2.0)
+    assert record is not None and record.fingerprint == "fp"
+    await store.create_approval(_approval(), [("2250707123456", odd), ("2250505123456", "x\x00")])
+    assert await store.approval_messages("apr-1", 0, 10) == [
+        ("2250707123456", odd),
+        ("2250505123456", "x\x00"),
+    ]
+    assert await store.approval_texts("apr-1", 0, 10) == [(odd, 1), ("x\x00", 1)]
+    assert await store.bind_report_url("t1", odd, odd, 1.0) == odd
 
 
 # -- duplicate marks --------------------------------------------------------------------------------

@@ -182,7 +182,18 @@ async def test_open_store_picks_the_backend(tmp_path: Path) -> None:
     await memory.close()
 
 
-@pytest.mark.parametrize("url", ["postgres://db", "sqlite://relative.db", "sqlite:///", "", "memory:"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://db",
+        "postgres://db:0/x",
+        "postgresql:///x",
+        "sqlite://relative.db",
+        "sqlite:///",
+        "",
+        "memory:",
+    ],
+)
 def test_open_store_refuses_other_urls(url: str) -> None:
     with pytest.raises(ValueError, match="LETEXTO_STATE_URL"):
         open_store(url)

@@ -7,7 +7,6 @@ to the same semantics the moment it is added there.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -15,7 +14,7 @@ import pytest
 
 from letexto_mcp.store import SqliteStore, StateStore
 from letexto_mcp.store.sqlite import SCHEMA_VERSION
-from tests.test_store_behaviour import BACKENDS
+from tests.test_store_behaviour import store as behaviour_store
 
 pytestmark = pytest.mark.anyio
 
@@ -26,11 +25,8 @@ PAYLOAD = (
 A, B = "https://a.example/hook", "https://b.example/hook"
 
 
-@pytest.fixture(params=list(BACKENDS))
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    backend = BACKENDS[request.param].open(tmp_path)
-    yield backend
-    await backend.close()
+# The behaviour suite's own fixture: every backend of BACKENDS, each in its own file or schema.
+store = behaviour_store
 
 
 async def _enqueue(

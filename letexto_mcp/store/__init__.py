@@ -1,4 +1,8 @@
-"""State behind one small async interface: idempotency, nonces, budget, rate, duplicates, audit, reports."""
+"""State behind one small async interface: idempotency, nonces, budget, rate, duplicates, audit, reports.
+
+`PostgresStore` is not exported here: it lives in `letexto_mcp.store.postgres`, imported only for a
+postgresql:// URL (`open_store`), since psycopg is an optional extra that stdio start-up never loads.
+"""
 
 from __future__ import annotations
 

@@ -800,6 +800,15 @@ class SqliteStore:
 
         return await self._run(op)
 
+    async def schema_version(self) -> int:
+        """The file's schema version (the store brought it to SCHEMA_VERSION when it opened)."""
+
+        def op() -> int:
+            row = self._connection().execute("SELECT MAX(version) FROM schema_version").fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
+
+        return await self._run(op)
+
     async def close(self) -> None:
         def op() -> None:
             if self._conn is not None:
