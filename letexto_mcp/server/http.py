@@ -7,6 +7,7 @@ Routes:
 - `/sse` and `/messages/` for clients that only speak the older SSE transport.
 - `/healthz` (liveness) and `/readyz` (LeTexto reachable), no key needed, nothing secret.
 - `/dlr/<signed token>`: delivery reports from LeTexto (see `server.dlr`).
+- `/api/v1/...`: the same tools as REST operations, described at `/api/v1/openapi.json` (see `api`).
 
 Every other path needs `Authorization: Bearer <key>` when LETEXTO_MCP_API_KEYS is set (see
 `server.auth`), Host/Origin checks guard against DNS rebinding (see `server.security`), bodies over
@@ -53,6 +54,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
+from letexto_mcp.api.routes import RestApi
 from letexto_mcp.config import Settings
 from letexto_mcp.server.app import build_server
 from letexto_mcp.server.auth import AccessGuard
@@ -174,6 +176,7 @@ def build_http_app(
         Route(
             "/dlr/{token}", report_endpoint(runtime.signer, runtime.store, publish), methods=["GET", "POST"]
         ),
+        *RestApi(settings, runtime.require_services, security).routes(),
     ]
 
     @asynccontextmanager
