@@ -370,3 +370,14 @@ async def test_letexto_failures_map_to_404_and_502(simulator: Any, loopback_sand
     assert body["type"] == LETEXTO_KEY_REFUSED and "LETEXTO_API_TOKEN" in body["detail"]
     assert "refusedKEY" not in wrong_key.text
     assert problem(unreachable, 502)["type"] == LETEXTO_UNREACHABLE
+
+
+async def test_multi_tenant_callers_bring_their_letexto_key(simulator: Any) -> None:
+    from letexto_mcp.sandbox import SANDBOX_API_KEY
+
+    async with rest_server(simulator, multi_tenant=True) as base, rest_client(base) as http:
+        without = await http.get("/balance")
+        with_key = await http.get("/balance", headers={"X-LeTexto-Key": SANDBOX_API_KEY})
+    assert "X-LeTexto-Key" in problem(without, 401)["detail"]
+    assert answered(with_key, "get_balance_output")["balance"] > 0
+    assert SANDBOX_API_KEY not in without.text + with_key.text
