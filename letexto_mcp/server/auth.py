@@ -13,7 +13,9 @@ nothing downstream (handlers, SDK debug logs) ever sees a key.
 
 Public paths: /healthz and /readyz (no secrets in either), /dlr/<signed token> (its own proof) and
 /approvals/… (the approval pages authenticate approvers themselves: an MCP client key must never
-grant anything there, so the request reaches them with its headers untouched and no caller attached).
+grant anything there, so the request reaches them with its headers untouched and no caller attached),
+and /api/v1/openapi.json (the REST description, which GPT Actions import by URL). On /api/v1 paths the
+refusals are RFC 9457 problem details, like every other error there.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from starlette.authentication import AuthCredentials
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from letexto_mcp.api import OPENAPI_PATH, is_api_path
+from letexto_mcp.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from letexto_mcp.config import Settings
 from letexto_mcp.server.ratelimit import SlidingWindowLimiter
 from letexto_mcp.server.security import is_loopback
 from letexto_mcp.server.tenants import TENANT_PREFIX, tenant_client_id
 
-PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", OPENAPI_PATH})
 PUBLIC_PREFIXES = ("/dlr/", "/approvals/")
 LETEXTO_KEY_HEADER = "x-letexto-key"
 _CREDENTIAL_HEADERS = frozenset({b"authorization", LETEXTO_KEY_HEADER.encode()})
@@ -101,9 +105,14 @@ class Caller:
     rate_key: str
 
 
-async def _respond(send: Send, status: int, body: dict[str, str], headers: dict[str, str]) -> None:
-    payload = json.dumps(body).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+async def _respond(
+    scope: Scope, send: Send, status: int, body: dict[str, str], headers: dict[str, str]
+) -> None:
+    media, document = b"application/json", dict[str, object](body)
+    if is_api_path(scope.get("path", "")):  # the REST face answers every error as problem+json
+        media, document = PROBLEM_MEDIA_TYPE.encode(), problem_body(status, body["error_description"])
+    payload = json.dumps(document).encode()
+    raw = [(b"content-type", media), (b"content-length", str(len(payload)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
@@ -139,32 +148,34 @@ class AccessGuard:
             return
         secret = self._secret()
         if secret is None:
-            await _respond(send, 503, {"error": "starting", "error_description": "not ready yet"}, {})
+            await _respond(scope, send, 503, {"error": "starting", "error_description": "not ready yet"}, {})
             return
         headers = Headers(scope=scope)
         mcp_key: str | None = None
         if self.keys:
             presented = _bearer(headers)
             if presented is None:
-                await self._unauthorized(send, "missing", "send 'Authorization: Bearer <key>'")
+                await self._unauthorized(scope, send, "missing", "send 'Authorization: Bearer <key>'")
                 return
             mcp_key = self.keys.match(presented)
             if mcp_key is None:
-                await self._unauthorized(send, "invalid_token", "this key is not accepted by this server")
+                await self._unauthorized(
+                    scope, send, "invalid_token", "this key is not accepted by this server"
+                )
                 return
         letexto_key: str | None = None
         if self.multi_tenant:
             letexto_key = _usable_key(headers.get(LETEXTO_KEY_HEADER))
             if letexto_key is None:
                 await self._unauthorized(
-                    send, "missing", "multi-tenant mode: send your LeTexto API key in X-LeTexto-Key"
+                    scope, send, "missing", "multi-tenant mode: send your LeTexto API key in X-LeTexto-Key"
                 )
                 return
         caller = self._caller(scope, secret, mcp_key, letexto_key)
         wait = self.limiter.hit(caller.rate_key)
         if wait:
             body = {"error": "rate_limited", "error_description": f"too many requests; retry in {wait}s"}
-            await _respond(send, 429, body, {"Retry-After": str(wait)})
+            await _respond(scope, send, 429, body, {"Retry-After": str(wait)})
             return
         identified = self._identified(scope, caller)
         if caller.client_id is None or letexto_key is None:
@@ -192,7 +203,7 @@ class AccessGuard:
             scope["auth"] = AuthCredentials([])
         return scope
 
-    async def _unauthorized(self, send: Send, error: str, description: str) -> None:
+    async def _unauthorized(self, scope: Scope, send: Send, error: str, description: str) -> None:
         challenge = REALM if error == "missing" else f'{REALM}, error="{error}"'
         body = {"error": "unauthorized" if error == "missing" else error, "error_description": description}
-        await _respond(send, 401, body, {"WWW-Authenticate": challenge})
+        await _respond(scope, send, 401, body, {"WWW-Authenticate": challenge})

@@ -10,6 +10,7 @@ Routes:
 - `/approvals/…`: the approval pages where a person holding an approver key approves or declines a
   send, and the bot endpoint (see `letexto_mcp.web`); they authenticate approvers themselves, and an
   MCP client key grants nothing there.
+- `/api/v1/...`: the same tools as REST operations, described at `/api/v1/openapi.json` (see `api`).
 
 Every other path needs `Authorization: Bearer <key>` when LETEXTO_MCP_API_KEYS is set (see
 `server.auth`), Host/Origin checks guard against DNS rebinding (see `server.security`), bodies over
@@ -58,6 +59,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
 
+from letexto_mcp.api.routes import RestApi
 from letexto_mcp.config import Settings
 from letexto_mcp.guard.approvals import Notify
 from letexto_mcp.sandbox.constants import SANDBOX_API_KEY
@@ -257,6 +259,7 @@ def build_http_app(
             methods=["GET", "POST"],
         ),
         *approval_routes(runtime.approval_pages),
+        *RestApi(settings, runtime.require_services, security).routes(),
     ]
 
     @asynccontextmanager

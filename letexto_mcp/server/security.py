@@ -30,6 +30,7 @@ CORS_ALLOW_HEADERS = (
     "Mcp-Method",
     "Mcp-Name",
     "X-LeTexto-Key",
+    "Idempotency-Key",  # the REST face's sends (/api/v1)
 )
 CORS_EXPOSE_HEADERS = ("Mcp-Session-Id", "WWW-Authenticate", "Retry-After")
 

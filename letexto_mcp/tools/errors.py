@@ -15,6 +15,18 @@ from letexto_mcp.services import API_TOKEN_SETTING
 _NOT_FOUND_STEP = "Check the id: it must be one returned by a send or campaign tool."
 
 
+class LetextoToolError(ToolError):
+    """A ToolError caused by LeTexto itself (unreachable, refusing the key, no such id).
+
+    MCP clients see only its text, like any ToolError; the REST face also reads `cause` to answer
+    with the right HTTP status (404, 502, 504…) instead of guessing from the wording.
+    """
+
+    def __init__(self, message: str, cause: lx.LetextoError) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
 def explain(error: lx.LetextoError, *, key_setting: str = API_TOKEN_SETTING) -> str:
     """The error's own (redacted) text plus the next step for the assistant.
 
@@ -40,4 +52,4 @@ async def letexto_call(*, key_setting: str = API_TOKEN_SETTING) -> AsyncIterator
     try:
         yield
     except lx.LetextoError as error:
-        raise ToolError(explain(error, key_setting=key_setting)) from None
+        raise LetextoToolError(explain(error, key_setting=key_setting), error) from None

@@ -84,26 +84,37 @@ def _raw_parameters(model: type[ToolInput]) -> list[inspect.Parameter]:
     return params
 
 
-def format_validation_error(tool: str, error: ValidationError) -> str:
-    """A short, value-free account of what is wrong with the arguments and how to fix them."""
-    lines = []
+def validation_messages(error: ValidationError) -> list[tuple[str, str]]:
+    """(field, what is wrong) for each problem, value-free (the REST face lists them one by one)."""
+    found = []
     for item in error.errors()[:MAX_ERRORS_SHOWN]:
         where = ".".join(str(p) for p in item["loc"]) or "arguments"
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "missing":
             message = "is required"
-        lines.append(f"{where}: {message}")
+        found.append((where, message))
+    return found
+
+
+def format_validation_error(tool: str, error: ValidationError) -> str:
+    """A short, value-free account of what is wrong with the arguments and how to fix them."""
+    lines = [f"{where}: {message}" for where, message in validation_messages(error)]
     more = len(error.errors()) - MAX_ERRORS_SHOWN
     if more > 0:
         lines.append(f"… and {more} more")
     return f"Invalid arguments for {tool}: " + "; ".join(lines) + ". Correct them and call again."
 
 
+def validate_input(spec: ToolSpec, raw: dict[str, Any]) -> ToolInput:
+    """The strict model from raw arguments (None means not given); pydantic's ValidationError if invalid."""
+    given = {k: v for k, v in raw.items() if v is not None}
+    return spec.input_model.model_validate(given)
+
+
 def parse_input(spec: ToolSpec, raw: dict[str, Any]) -> ToolInput:
     """Validate raw arguments with the strict model, or raise a ToolError that says what to fix."""
-    given = {k: v for k, v in raw.items() if v is not None}
     try:
-        return spec.input_model.model_validate(given)
+        return validate_input(spec, raw)
     except ValidationError as error:
         raise ToolError(format_validation_error(spec.name, error)) from None
 

@@ -3,7 +3,8 @@
 We publish our own strict input schemas and validate arguments ourselves (see `tools.registry`),
 so the SDK must (1) accept a function with a *lenient* signature built at run time, (2) take a
 given output schema instead of generating one, and (3) render an elicitation schema for a form we
-send ourselves (2026-07-28 input-required round trips). Each of these leans on SDK internals:
+send ourselves (2026-07-28 input-required round trips); the REST face (4) reads its arguments the
+way the SDK reads a tool call's. Each of these leans on SDK internals:
 `FuncMetadata`, forged `__signature__`s, `render_elicitation_schema`. If the SDK changes
 underneath, `tests/test_sdk_bridge.py` fails here, with a sentence naming what moved, rather than
 somewhere deep in a tool call.
@@ -21,7 +22,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
-__all__ = ["elicitation_schema", "forge_signature", "sdk_tool", "with_output_schema"]
+__all__ = ["elicitation_schema", "forge_signature", "lenient_arguments", "sdk_tool", "with_output_schema"]
 
 
 def forge_signature(
@@ -70,3 +71,9 @@ def with_output_schema(
 def elicitation_schema(form: type[BaseModel]) -> dict[str, Any]:
     """A form model rendered as the spec's restricted `requestedSchema`."""
     return render_elicitation_schema(form)
+
+
+def lenient_arguments(tool: Tool, raw: dict[str, Any]) -> dict[str, Any]:
+    """`raw` as the SDK hands it to the tool's function: JSON text in list/object fields parsed, text
+    fields checked to be text. Raises pydantic's ValidationError; the strict model validates next."""
+    return tool.fn_metadata.validate_arguments(raw)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.schemas.outputs import (
@@ -32,7 +31,7 @@ from letexto_mcp.sms.contacts import Contact, ContactList, ContactsError, parse_
 from letexto_mcp.sms.rewrite import gsm7_rewrite
 from letexto_mcp.sms.segments import count_segments
 from letexto_mcp.sms.templates import placeholders
-from letexto_mcp.tools.errors import explain
+from letexto_mcp.tools.errors import LetextoToolError, explain
 from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
@@ -244,7 +243,8 @@ async def check_account(services: Services, tenant: str, sender: str | None) -> 
         group.start_soon(read_balance)
         group.start_soon(read_senders)
     if refused:
-        raise ToolError(services.redact(explain(refused[0], key_setting=services.key_setting(tenant))))
+        text = services.redact(explain(refused[0], key_setting=services.key_setting(tenant)))
+        raise LetextoToolError(text, refused[0])
     for warning in warnings:
         logger.warning("preview: %s", warning)
     if senders is None:

@@ -30,7 +30,11 @@ def tenant_of(ctx: Context) -> str:
     already an HMAC of the caller's keys; it reaches tools through the SDK's auth context variable,
     or through the request object the transport attached to the message.
     """
-    token = get_access_token() or _request_token(ctx)
+    return tenant_for_token(get_access_token() or _request_token(ctx))
+
+
+def tenant_for_token(token: AccessToken | None) -> str:
+    """The tenant of the identity the HTTP layer attached (None: the local user); MCP and REST share it."""
     if token is None:
         return LOCAL_TENANT
     client_id = getattr(token, "client_id", None) or hashlib.sha256(token.token.encode()).hexdigest()[:16]
