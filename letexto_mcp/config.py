@@ -307,6 +307,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _shared_database_needs_the_state_secret(self) -> Settings:
+        if is_postgres_url(self.state_url) and self.state_secret is None:
+            raise ValueError(
+                "LETEXTO_MCP_STATE_SECRET must be set with a PostgreSQL LETEXTO_STATE_URL: every replica "
+                "signs tokens, report URLs and sessions with keys derived from it, and none is ever "
+                "stored readable in the shared database (16+ random characters, the same on every replica)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _approvers_are_not_clients(self) -> Settings:
         others = {key.get_secret_value() for key in self.mcp_api_keys}
         if self.api_token is not None:

@@ -9,9 +9,6 @@ themselves, so tests and transports decide what is real.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,7 +20,7 @@ from pydantic import SecretStr
 
 from letexto_mcp.config import Settings
 from letexto_mcp.guard.caps import Caps
-from letexto_mcp.guard.pipeline import SendGuard
+from letexto_mcp.guard.pipeline import TOKEN_SECRET_NAME, SendGuard
 from letexto_mcp.letexto.outcome import send_failure
 from letexto_mcp.letexto.redact import redact
 from letexto_mcp.sandbox.constants import (
@@ -31,9 +28,11 @@ from letexto_mcp.sandbox.constants import (
     SANDBOX_APPROVED_SENDER,
     SANDBOX_BASE_URL_IN_PROCESS,
 )
-from letexto_mcp.server.dlr import ReportSigner, ReportUrl, open_signer
+from letexto_mcp.server.dlr import SECRET_NAME as REPORT_SECRET_NAME
+from letexto_mcp.server.dlr import ReportSigner, ReportUrl
 from letexto_mcp.server.local_pages import LocalPages
 from letexto_mcp.server.tenants import TenantClients
+from letexto_mcp.signing import signing_keys
 from letexto_mcp.sms.phones import normalize_phone
 from letexto_mcp.store.base import ApprovalRecord, StateStore
 from letexto_mcp.store.factory import connect_store
@@ -249,7 +248,7 @@ async def open_services(
     async with anyio.create_task_group() as background:  # the stdio approval page's listener
         pages: LocalPages | None = None
         try:
-            secret = await store.get_or_create_secret("confirmation-tokens", lambda: secrets.token_bytes(32))
+            token_keys = await signing_keys(settings, store, TOKEN_SECRET_NAME)
             publisher = WebhookPublisher(store, WebhookOptions.from_settings(settings), redact=redact_all)
             guard = SendGuard(
                 store=store,
@@ -265,7 +264,7 @@ async def open_services(
                 duplicate_window=float(settings.duplicate_window_seconds),
                 token_ttl=float(settings.confirmation_ttl_seconds),
                 retention_days=settings.state_retention_days,
-                secret=secret,
+                secret=token_keys,
                 redact=redact_all,
                 classify_failure=send_failure,
                 notify=publisher.emit,
@@ -279,7 +278,7 @@ async def open_services(
                 store=store,
                 guard=guard,
                 redact=redact_all,
-                report_signer=await open_signer(store),
+                report_signer=ReportSigner(await signing_keys(settings, store, REPORT_SECRET_NAME)),
                 tenants=tenants,
                 publisher=publisher,
                 pages=pages,
@@ -293,13 +292,6 @@ async def open_services(
             await store.close()
 
 
-APPROVAL_SESSIONS_SECRET = "approval-sessions"
-
-
 async def approval_session_secret(settings: Settings, store: StateStore) -> bytes:
-    """What signs approvers' session cookies: from LETEXTO_MCP_STATE_SECRET, else kept in the store,
-    so every replica accepts every other's sessions."""
-    ring = settings.state_secrets()
-    if ring:
-        return hmac.new(ring[0], b"letexto-mcp/approval-sessions/v1", hashlib.sha256).digest()
-    return await store.get_or_create_secret(APPROVAL_SESSIONS_SECRET, lambda: secrets.token_bytes(32))
+    """What approvers' session cookies are signed with (every replica the same; see `signing`)."""
+    return (await signing_keys(settings, store, "approval-sessions"))[0]

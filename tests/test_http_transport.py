@@ -82,12 +82,14 @@ async def test_healthz_and_readyz_need_no_key_and_say_nothing_secret(base: str) 
         health = await http.get(f"{base}/healthz")
         ready = await http.get(f"{base}/readyz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
-    assert ready.status_code == 200 and ready.json() == {"status": "ready", "letexto": "reachable"}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "store": "ok", "letexto": "reachable"}
     for response in (health, ready):
         assert "lt_" not in response.text and "balance" not in response.text
 
 
-async def test_readyz_says_when_letexto_is_unreachable() -> None:
+async def test_a_letexto_outage_is_reported_but_leaves_the_replica_ready() -> None:
+    """Every replica sees the same LeTexto: taking them all out of the balancer would help nobody."""
     from bench.procs import refusing_port
     from letexto_mcp.config import Settings
 
@@ -102,7 +104,21 @@ async def test_readyz_says_when_letexto_is_unreachable() -> None:
         async with serving(build_http_app(settings)) as url, httpx2.AsyncClient() as http:
             ready = await http.get(f"{url}/readyz")
             health = await http.get(f"{url}/healthz")
-    assert ready.status_code == 503
-    assert ready.json() == {"status": "not_ready", "letexto": "unreachable"}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "store": "ok", "letexto": "unreachable"}
     assert "readiness0123" not in ready.text
     assert health.status_code == 200
+
+
+async def test_a_replica_whose_store_does_not_answer_is_not_ready(tmp_path: Any) -> None:
+    """A SQLite file that cannot be read stands for a database that is down."""
+    import sqlite3
+
+    path = tmp_path / "state.db"
+    settings = sandbox_settings(state_url=f"sqlite:///{path}")
+    async with serving(build_http_app(settings)) as url, httpx2.AsyncClient() as http:
+        with sqlite3.connect(path) as conn:  # after start-up, before the first probe
+            conn.execute("DROP TABLE budget")
+        down = await http.get(f"{url}/readyz")
+    assert down.status_code == 503
+    assert down.json() == {"status": "not_ready", "store": "unavailable", "letexto": "reachable"}

@@ -25,6 +25,7 @@ from tests.postgres_helpers import server_url
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 PASSWORD = "Sup3r-S3cret-pw"
+SECRET = "a-shared-state-secret-for-replicas"
 
 
 def _query(url: str, query: str) -> list[tuple[Any, ...]]:
@@ -224,10 +225,10 @@ async def test_open_store_and_connect_store_pick_postgres(postgres_url: str) -> 
         assert isinstance(store, PostgresStore)
         assert await schema_version(store) == SCHEMA_VERSION
         await store.close()
-    connected = await connect_store(Settings(state_url=postgres_url, state_pool_size=2))
+    connected = await connect_store(Settings(state_url=postgres_url, state_pool_size=2, state_secret=SECRET))
     assert isinstance(connected, PostgresStore) and await schema_version(connected) == SCHEMA_VERSION
     await connected.close()
-    unreachable = Settings(state_url=_unusable_urls(server_url())["unreachable port"])
+    unreachable = Settings(state_url=_unusable_urls(server_url())["unreachable port"], state_secret=SECRET)
     with pytest.raises(StoreError, match="cannot connect to the PostgreSQL state database"):
         await connect_store(unreachable)
 
@@ -247,7 +248,7 @@ def _cli(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Complete
 def test_migrate_and_doctor_show_the_version_and_never_the_password(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    env = {"LETEXTO_STATE_URL": _with_password(postgres_url)}
+    env = {"LETEXTO_STATE_URL": _with_password(postgres_url), "LETEXTO_MCP_STATE_SECRET": SECRET}
     migrated = _cli("migrate", env=env, tmp_path=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     assert f"schema version {SCHEMA_VERSION}" in migrated.stdout
@@ -259,7 +260,10 @@ def test_migrate_and_doctor_show_the_version_and_never_the_password(
         assert PASSWORD not in result.stdout + result.stderr
     broken = _cli(
         "migrate",
-        env={"LETEXTO_STATE_URL": _unusable_urls(server_url())["unreachable port"]},
+        env={
+            "LETEXTO_STATE_URL": _unusable_urls(server_url())["unreachable port"],
+            "LETEXTO_MCP_STATE_SECRET": SECRET,
+        },
         tmp_path=tmp_path,
     )
     assert broken.returncode == 2 and "cannot connect" in broken.stderr

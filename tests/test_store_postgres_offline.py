@@ -67,10 +67,15 @@ def test_the_shape_of_a_postgres_url_is_checked(url: str, problem: str | None) -
     assert found is None if problem is None else found is not None and problem in found
 
 
+SECRET = "a-shared-state-secret-for-replicas"
+
+
 def test_settings_accept_postgres_urls_and_never_echo_their_password(monkeypatch: pytest.MonkeyPatch) -> None:
     for url in ("postgresql://user:pw@db:5432/state", "postgres://user:pw@db/state"):
-        assert Settings(state_url=url).state_url == url
-    settings = Settings(state_url="postgres://db/s", state_pool_size=3, state_statement_timeout_ms=0)
+        assert Settings(state_url=url, state_secret=SECRET).state_url == url
+    settings = Settings(
+        state_url="postgres://db/s", state_secret=SECRET, state_pool_size=3, state_statement_timeout_ms=0
+    )
     assert (settings.state_pool_size, settings.state_statement_timeout_ms) == (3, 0)
     defaults = Settings()
     assert (defaults.state_pool_size, defaults.state_statement_timeout_ms) == (10, 5000)
@@ -84,11 +89,18 @@ def test_settings_accept_postgres_urls_and_never_echo_their_password(monkeypatch
             Settings(state_url=bad)
         assert "TopSecret1" not in str(raw.value), "pydantic's own message hides the input too"
     monkeypatch.setenv("LETEXTO_STATE_URL", "postgres://db/s")
+    monkeypatch.setenv("LETEXTO_MCP_STATE_SECRET", SECRET)
     for name, value in (("LETEXTO_STATE_POOL_SIZE", "0"), ("LETEXTO_STATE_STATEMENT_TIMEOUT_MS", "-1")):
         monkeypatch.setenv(name, value)
         with pytest.raises(ConfigError, match=name):
             load_settings()
         monkeypatch.delenv(name)
+
+
+def test_a_postgres_state_needs_the_shared_state_secret() -> None:
+    """Signing keys are derived from it on every replica; none is ever stored in the shared database."""
+    with pytest.raises(ValueError, match="LETEXTO_MCP_STATE_SECRET must be set with a PostgreSQL"):
+        Settings(state_url="postgresql://user:pw@db/state")
 
 
 def test_open_store_refuses_a_malformed_postgres_url_without_its_password() -> None:

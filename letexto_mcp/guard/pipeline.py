@@ -173,7 +173,7 @@ class SendGuard:
         clock: Callable[[], float] = time.time,
         redact: Callable[[str], str] = _identity,
         classify_failure: ClassifyFailure = _always_unknown,
-        secret: bytes | None = None,
+        secret: bytes | list[bytes] | None = None,
         in_flight_stale_after: float = 900.0,
         retention_days: float | None = None,
         notify: Notify | None = None,

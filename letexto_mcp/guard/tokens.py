@@ -47,23 +47,36 @@ class ConfirmationTokens:
     """Issue and redeem tokens bound to (tenant, tool, request fingerprint), signed with the server secret."""
 
     def __init__(
-        self, store: StateStore, secret: bytes, ttl: float, clock: Callable[[], float] = time.time
+        self,
+        store: StateStore,
+        secret: bytes | list[bytes],
+        ttl: float,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        if len(secret) < 16:
+        ring = [secret] if isinstance(secret, bytes) else list(secret)
+        if not ring or any(len(key) < 16 for key in ring):
             raise ValueError("the confirmation token secret must be at least 16 bytes")
         if ttl <= 0:
             raise ValueError("the confirmation token ttl must be positive")
         self._store = store
-        self._mac_key = hmac.new(secret, b"letexto-mcp/token/mac", hashlib.sha256).digest()
-        self._tag_key = hmac.new(secret, b"letexto-mcp/token/tags", hashlib.sha256).digest()
+        # Newest first: a token is signed with the first key and accepted under any (rotation).
+        self._keys = [
+            (
+                hmac.new(key, b"letexto-mcp/token/mac", hashlib.sha256).digest(),
+                hmac.new(key, b"letexto-mcp/token/tags", hashlib.sha256).digest(),
+            )
+            for key in ring
+        ]
         self.ttl = float(ttl)
         self._clock = clock
 
-    def _tag(self, kind: bytes, value: str, size: int) -> bytes:
-        return hmac.new(self._tag_key, kind + b"\0" + value.encode("utf-8"), hashlib.sha256).digest()[:size]
+    def _tag(self, kind: bytes, value: str, size: int, tag_key: bytes | None = None) -> bytes:
+        key = self._keys[0][1] if tag_key is None else tag_key
+        return hmac.new(key, kind + b"\0" + value.encode("utf-8"), hashlib.sha256).digest()[:size]
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._mac_key, payload, hashlib.sha256).digest()
+    def _mac(self, payload: bytes, mac_key: bytes | None = None) -> bytes:
+        key = self._keys[0][0] if mac_key is None else mac_key
+        return hmac.new(key, payload, hashlib.sha256).digest()
 
     def issue(self, tenant: str, tool: str, fingerprint: str) -> str:
         """A fresh token for this tenant, tool and request, valid `ttl` seconds from now."""
@@ -99,7 +112,10 @@ class ConfirmationTokens:
                 f"the confirmation_token comes from another version of this server; {NEW_PREVIEW}",
             )
         payload, mac = raw[:-_MAC], raw[-_MAC:]
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        signer = next(
+            (keys for keys in self._keys if hmac.compare_digest(mac, self._mac(payload, keys[0]))), None
+        )
+        if signer is None:
             raise TokenRefused(
                 "forged",
                 "the confirmation_token failed its signature check (altered, truncated, or issued by another "
@@ -115,7 +131,8 @@ class ConfirmationTokens:
                 f"the confirmation_token expired {now - expires_at:.0f} s ago (tokens last about "
                 f"{minutes} min); {NEW_PREVIEW}, show it to the user and confirm promptly",
             )
-        if not hmac.compare_digest(tenant_tag, self._tag(b"tenant", tenant, _TENANT_TAG)):
+        tag_key = signer[1]
+        if not hmac.compare_digest(tenant_tag, self._tag(b"tenant", tenant, _TENANT_TAG, tag_key)):
             raise TokenRefused(
                 "wrong_tenant", f"the confirmation_token was issued to another caller; {NEW_PREVIEW}"
             )
@@ -125,7 +142,7 @@ class ConfirmationTokens:
                 f"the confirmation_token was issued for {token_tool}, not {tool}; use it with "
                 f"{token_tool}, or run {tool} without confirmation_token to get its own preview and token",
             )
-        if not hmac.compare_digest(fp_tag, self._tag(b"request", fingerprint, _FP_TAG)):
+        if not hmac.compare_digest(fp_tag, self._tag(b"request", fingerprint, _FP_TAG, tag_key)):
             raise TokenRefused(
                 "request_changed",
                 "the request changed since the preview: re-run it without confirmation_token to get a new "

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from letexto_mcp.api import OPENAPI_PATH, is_api_path
 from letexto_mcp.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from letexto_mcp.config import Settings
-from letexto_mcp.server.ratelimit import SlidingWindowLimiter
+from letexto_mcp.server.ratelimit import LocalLimiter, RequestLimiter
 from letexto_mcp.server.security import is_loopback
 from letexto_mcp.server.tenants import TENANT_PREFIX, tenant_client_id
 
@@ -128,12 +128,13 @@ class AccessGuard:
         settings: Settings,
         tenant_secret: Callable[[], bytes | None],
         tenant_lease: Callable[[str, str], AbstractAsyncContextManager[None]],
+        limiter: RequestLimiter | None = None,
     ) -> None:
         self.app = app
         self.inner = AuthContextMiddleware(app)
         self.keys = ApiKeys([k.get_secret_value() for k in settings.mcp_api_keys])
         self.multi_tenant = settings.multi_tenant
-        self.limiter = SlidingWindowLimiter(settings.rate_limit)
+        self.limiter = limiter or LocalLimiter(settings.rate_limit)
         self._secret = tenant_secret
         self._lease = tenant_lease
 
@@ -172,7 +173,7 @@ class AccessGuard:
                 )
                 return
         caller = self._caller(scope, secret, mcp_key, letexto_key)
-        wait = self.limiter.hit(caller.rate_key)
+        wait = await self.limiter.hit(caller.rate_key)
         if wait:
             body = {"error": "rate_limited", "error_description": f"too many requests; retry in {wait}s"}
             await _respond(scope, send, 429, body, {"Retry-After": str(wait)})

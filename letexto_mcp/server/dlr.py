@@ -58,15 +58,21 @@ def message_uri(message_id: str) -> str:
 
 
 class ReportSigner:
-    """Issues and checks the tokens in delivery-report URLs."""
+    """Issues and checks the tokens in delivery-report URLs.
 
-    def __init__(self, secret: bytes) -> None:
-        if len(secret) < 16:
+    `keys` is a ring, newest first: URLs are signed with the newest and accepted under any, so a
+    report for a send made before a rotation still gets through.
+    """
+
+    def __init__(self, keys: bytes | list[bytes]) -> None:
+        ring = [keys] if isinstance(keys, bytes) else list(keys)
+        if not ring or any(len(secret) < 16 for secret in ring):
             raise ValueError("the delivery-report secret must be at least 16 bytes")
-        self._key = hmac.new(secret, b"letexto-mcp/dlr/v1", hashlib.sha256).digest()
+        self._keys = [hmac.new(secret, b"letexto-mcp/dlr/v1", hashlib.sha256).digest() for secret in ring]
 
-    def _mac(self, tenant: bytes, nonce: bytes) -> bytes:
-        return hmac.new(self._key, tenant + b"\0" + nonce, hashlib.sha256).digest()[:_MAC_BYTES]
+    def _mac(self, tenant: bytes, nonce: bytes, key: bytes | None = None) -> bytes:
+        signing = self._keys[0] if key is None else key
+        return hmac.new(signing, tenant + b"\0" + nonce, hashlib.sha256).digest()[:_MAC_BYTES]
 
     def token(self, tenant: str) -> tuple[str, str]:
         """A fresh token for one send of `tenant`, and its nonce (to bind to the message)."""
@@ -84,7 +90,7 @@ class ReportSigner:
         tenant, nonce, mac = (b64url.decode_strict(p) for p in parts)
         if tenant is None or nonce is None or mac is None or len(nonce) != _NONCE_BYTES:
             return None
-        if not hmac.compare_digest(mac, self._mac(tenant, nonce)):
+        if not any(hmac.compare_digest(mac, self._mac(tenant, nonce, key)) for key in self._keys):
             return None
         try:
             return tenant.decode(), nonce.hex()
@@ -114,11 +120,6 @@ class ReportUrl:
             return
         if bound != message_id:
             logger.warning("a delivery-report URL was first used for another message than its own send's")
-
-
-async def open_signer(store: StateStore) -> ReportSigner:
-    """The signer under the store's secret: the same in every process that shares the store."""
-    return ReportSigner(await store.get_or_create_secret(SECRET_NAME, lambda: secrets.token_bytes(32)))
 
 
 @dataclass(frozen=True)

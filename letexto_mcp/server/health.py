@@ -1,8 +1,13 @@
-"""`/healthz` (the process answers) and `/readyz` (LeTexto answers), for load balancers and orchestrators.
+"""`/healthz` (the process answers) and `/readyz` (this replica can serve), for balancers and orchestrators.
 
-Neither needs a key and neither says anything secret: no balance, no key, no error text. The
-readiness probe reads the balance with the server's key at most once every few seconds, whoever
-asks, so an unauthenticated caller cannot turn it into load on LeTexto.
+A replica is ready when its state store answers: without it no send can be recorded, so none is
+made. LeTexto's reachability is reported beside it but does not decide readiness — a LeTexto
+outage is the same for every replica, and taking them all out of the balancer at once would only
+turn readable errors ("LeTexto could not be reached") into connection failures.
+
+Neither probe needs a key and neither says anything secret: no balance, no key, no error text.
+Both checks are remembered a few seconds, whoever asks, so an unauthenticated caller cannot turn
+the probe into load on LeTexto or on the database.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from starlette.routing import Route
 from letexto_mcp import __version__
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.services import Services
+from letexto_mcp.store.base import StoreError
 
 READY_CACHE_SECONDS = 5.0
 READY_TIMEOUT_SECONDS = 10.0
 
 
 class Readiness:
-    """Whether LeTexto is reachable with the server's key, remembered for `ttl` seconds."""
+    """Whether the store answers and LeTexto is reachable with the server's key, remembered `ttl` seconds."""
 
     def __init__(
         self,
@@ -36,17 +42,33 @@ class Readiness:
         self._ttl = ttl
         self._clock = clock
         self._lock = anyio.Lock()
-        self._last: tuple[float, bool, str] | None = None
+        self._last: tuple[float, str, str] | None = None
 
-    async def check(self) -> tuple[bool, str]:
-        """(ready, reason): reason is `reachable`, `unreachable`, `key_refused` or `starting`."""
+    async def check(self) -> tuple[str, str]:
+        """(store, letexto): store `ok`, `unavailable` or `starting`; letexto `reachable`,
+        `unreachable`, `key_refused` or `starting`."""
         async with self._lock:
             now = self._clock()
             if self._last is not None and now - self._last[0] < self._ttl:
                 return self._last[1], self._last[2]
-            ready, reason = await self._probe()
-            self._last = (now, ready, reason)
-            return ready, reason
+            store, letexto = await self._store(), await self._letexto()
+            self._last = (now, store, letexto)
+            return store, letexto
+
+    async def _store(self) -> str:
+        services = self._services()
+        if services is None:
+            return "starting"
+        try:
+            with anyio.fail_after(READY_TIMEOUT_SECONDS):
+                await services.store.budget_used("readyz", "0000-00-00")
+        except (StoreError, TimeoutError):
+            return "unavailable"
+        return "ok"
+
+    async def _letexto(self) -> str:
+        probed = await self._probe()
+        return probed[1]
 
     async def _probe(self) -> tuple[bool, str]:
         services = self._services()
@@ -73,8 +95,9 @@ def health_routes(readiness: Readiness) -> list[Route]:
         return JSONResponse({"status": "ok", "service": "letexto-mcp", "version": __version__})
 
     async def readyz(request: Request) -> JSONResponse:
-        ready, reason = await readiness.check()
-        body = {"status": "ready" if ready else "not_ready", "letexto": reason}
+        store, letexto = await readiness.check()
+        ready = store == "ok"
+        body = {"status": "ready" if ready else "not_ready", "store": store, "letexto": letexto}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return [Route("/healthz", healthz, methods=["GET"]), Route("/readyz", readyz, methods=["GET"])]

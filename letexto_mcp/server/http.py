@@ -44,7 +44,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -69,6 +68,7 @@ from letexto_mcp.server.closing_sessions import LateResponseGuard, install_closi
 from letexto_mcp.server.dlr import ReportSigner, report_endpoint
 from letexto_mcp.server.health import Readiness, health_routes
 from letexto_mcp.server.pages import HttpPages
+from letexto_mcp.server.ratelimit import LocalLimiter, RequestLimiter, SharedLimiter
 from letexto_mcp.server.security import (
     CORS_ALLOW_HEADERS,
     CORS_EXPOSE_HEADERS,
@@ -78,14 +78,14 @@ from letexto_mcp.server.security import (
     transport_security,
 )
 from letexto_mcp.server.tenants import TenantClients, tenant_secret
-from letexto_mcp.services import Services, open_services
+from letexto_mcp.services import Services, approval_session_secret, open_services
+from letexto_mcp.state_url import is_postgres_url
 from letexto_mcp.store.base import StateStore
 from letexto_mcp.web import ApprovalWebContext, approval_routes
 from letexto_mcp.webhooks import run_deliveries
 
 logger = logging.getLogger("letexto_mcp.server.http")
 
-APPROVAL_SESSIONS_SECRET = "approval-sessions"
 MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 SSE_MESSAGES_PATH = "/messages/"
@@ -98,15 +98,6 @@ def request_state_security(settings: Settings) -> RequestStateSecurity | None:
         return None
     keys = [hmac.new(secret, b"letexto-mcp/request-state/v1", hashlib.sha256).digest() for secret in ring]
     return RequestStateSecurity(keys=keys)
-
-
-async def approval_session_secret(settings: Settings, store: StateStore) -> bytes:
-    """What approver sessions are signed with: from LETEXTO_MCP_STATE_SECRET (every worker the same),
-    else kept in the store."""
-    ring = settings.state_secrets()
-    if ring:
-        return hmac.new(ring[0], b"letexto-mcp/approval-sessions/v1", hashlib.sha256).digest()
-    return await store.get_or_create_secret(APPROVAL_SESSIONS_SECRET, lambda: secrets.token_bytes(32))
 
 
 def refused_approver_keys(settings: Settings) -> list[str]:
@@ -129,6 +120,13 @@ async def approval_web_context(services: Services, host: str) -> ApprovalWebCont
         session_secret=await approval_session_secret(settings, services.store),
         allowed_hosts=allowed_hosts(settings, host),
     )
+
+
+def request_limiter(settings: Settings, runtime: HttpRuntime) -> RequestLimiter:
+    """One window per client shared by every replica on PostgreSQL; per process otherwise."""
+    if not is_postgres_url(settings.state_url):
+        return LocalLimiter(settings.rate_limit)
+    return SharedLimiter(lambda: runtime.services.store if runtime.services else None, settings.rate_limit)
 
 
 @dataclass
@@ -297,6 +295,7 @@ def build_http_app(
             settings=settings,
             tenant_secret=lambda: runtime.tenant_secret,
             tenant_lease=runtime.tenant_lease,
+            limiter=request_limiter(settings, runtime),
         ),
         Middleware(LateResponseGuard),
     ]

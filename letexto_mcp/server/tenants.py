@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
@@ -29,6 +28,7 @@ import anyio
 from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.config import Settings
+from letexto_mcp.signing import signing_keys
 from letexto_mcp.store.base import StateStore
 
 if TYPE_CHECKING:
@@ -44,11 +44,12 @@ MAX_SWEEP_INTERVAL_SECONDS = 60.0
 
 
 async def tenant_secret(settings: Settings, store: StateStore) -> bytes:
-    """The key tenant ids are derived with: from LETEXTO_MCP_STATE_SECRET, else kept in the store."""
-    ring = settings.state_secrets()
-    if ring:
-        return hmac.new(ring[0], b"letexto-mcp/tenant-ids/v1", hashlib.sha256).digest()
-    return await store.get_or_create_secret(SECRET_NAME, lambda: secrets.token_bytes(32))
+    """The key tenant ids are derived with: from LETEXTO_MCP_STATE_SECRET, else kept in the store.
+
+    Tenant ids are identities, not proofs: the newest secret derives them, so rotating the state
+    secret gives every client a new tenant (new budget, keys and audit log) — rotate it knowingly.
+    """
+    return (await signing_keys(settings, store, SECRET_NAME))[0]
 
 
 def tenant_client_id(secret: bytes, mcp_key: str, letexto_key: str | None = None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -10,11 +11,13 @@ from letexto_mcp.guard.approvals import tell
 from letexto_mcp.schemas.inputs import GetCampaignStatusInput, GetMessageStatusInput
 from letexto_mcp.schemas.outputs import CampaignStatusResult, MessageStatusResult
 from letexto_mcp.services import Services
-from letexto_mcp.store.base import DeliveryReport
+from letexto_mcp.store.base import DeliveryReport, StoreError
 from letexto_mcp.tools.annotations import READ
 from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.errors import letexto_call
 from letexto_mcp.tools.registry import ToolSpec
+
+logger = logging.getLogger(__name__)
 
 MESSAGE_MEANINGS = {
     "PENDING": (
@@ -64,7 +67,11 @@ async def message_status(services: Services, tenant: str, message_id: str) -> Me
     earlier one (PENDING, SENT) may be stale, so LeTexto is asked and the report only answers
     when LeTexto cannot be reached.
     """
-    reports = await services.store.delivery_reports(tenant, message_id)
+    try:
+        reports = await services.store.delivery_reports(tenant, message_id)
+    except StoreError:  # a read must still answer while the state store is down: ask LeTexto
+        logger.warning("delivery reports unavailable (state store down); asking LeTexto")
+        reports = []
     final_report = next((r for r in reports if r.is_final), None)
     if final_report is not None:
         return _from_report(final_report)
