@@ -143,6 +143,13 @@ class Settings(BaseSettings):
         le=3650,
         description="Days the audit log, idempotency keys and send marks are kept; 0 keeps them forever.",
     )
+    lease_seconds: int = Field(
+        default=30,
+        ge=2,
+        le=600,
+        description="A replica that has not renewed its lease this long is dead: its sends on the wire "
+        "become outcome_unknown (never resent).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "WARNING"
     mcp_api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list, validation_alias="LETEXTO_MCP_API_KEYS"

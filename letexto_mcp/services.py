@@ -245,51 +245,56 @@ async def open_services(
         max_clients=settings.max_tenant_clients,
         idle_seconds=settings.tenant_idle_seconds,
     )
-    async with anyio.create_task_group() as background:  # the stdio approval page's listener
-        pages: LocalPages | None = None
-        try:
-            token_keys = await signing_keys(settings, store, TOKEN_SECRET_NAME)
-            publisher = WebhookPublisher(store, WebhookOptions.from_settings(settings), redact=redact_all)
-            guard = SendGuard(
-                store=store,
-                policy=settings.send_policy,
-                caps=Caps(
-                    max_recipients=settings.max_recipients,
-                    max_parts_per_message=settings.max_parts_per_message,
-                    allowed_recipients=settings.allowed_recipients,
-                    normalise=lambda raw: normalize_phone(raw, region).digits,
-                ),
-                budget_limit=settings.daily_budget_parts,
-                sends_per_minute=settings.sends_per_minute,
-                duplicate_window=float(settings.duplicate_window_seconds),
-                token_ttl=float(settings.confirmation_ttl_seconds),
-                retention_days=settings.state_retention_days,
-                secret=token_keys,
-                redact=redact_all,
-                classify_failure=send_failure,
-                notify=publisher.emit,
-            )
-            pages = LocalPages(
-                settings, guard.desk, lambda: approval_session_secret(settings, store), background
-            )
-            yield Services(
-                settings=settings,
-                shared_client=client,
-                store=store,
-                guard=guard,
-                redact=redact_all,
-                report_signer=ReportSigner(await signing_keys(settings, store, REPORT_SECRET_NAME)),
-                tenants=tenants,
-                publisher=publisher,
-                pages=pages,
-            )
-        finally:
-            if pages is not None:
-                await pages.aclose()
-            background.cancel_scope.cancel()
-            await tenants.aclose()
-            await client.aclose()
-            await store.close()
+    try:
+        # Background work (this replica's lease, stdio's approval page) stops before the store closes.
+        async with anyio.create_task_group() as background:
+            pages: LocalPages | None = None
+            try:
+                token_keys = await signing_keys(settings, store, TOKEN_SECRET_NAME)
+                publisher = WebhookPublisher(store, WebhookOptions.from_settings(settings), redact=redact_all)
+                guard = SendGuard(
+                    store=store,
+                    policy=settings.send_policy,
+                    caps=Caps(
+                        max_recipients=settings.max_recipients,
+                        max_parts_per_message=settings.max_parts_per_message,
+                        allowed_recipients=settings.allowed_recipients,
+                        normalise=lambda raw: normalize_phone(raw, region).digits,
+                    ),
+                    budget_limit=settings.daily_budget_parts,
+                    sends_per_minute=settings.sends_per_minute,
+                    duplicate_window=float(settings.duplicate_window_seconds),
+                    token_ttl=float(settings.confirmation_ttl_seconds),
+                    retention_days=settings.state_retention_days,
+                    secret=token_keys,
+                    redact=redact_all,
+                    classify_failure=send_failure,
+                    notify=publisher.emit,
+                    lease_seconds=float(settings.lease_seconds),
+                )
+                background.start_soon(guard.keep_alive)  # this replica's lease; lapsed ones reaped
+                pages = LocalPages(
+                    settings, guard.desk, lambda: approval_session_secret(settings, store), background
+                )
+                yield Services(
+                    settings=settings,
+                    shared_client=client,
+                    store=store,
+                    guard=guard,
+                    redact=redact_all,
+                    report_signer=ReportSigner(await signing_keys(settings, store, REPORT_SECRET_NAME)),
+                    tenants=tenants,
+                    publisher=publisher,
+                    pages=pages,
+                )
+            finally:
+                if pages is not None:
+                    await pages.aclose()
+                background.cancel_scope.cancel()
+    finally:
+        await tenants.aclose()
+        await client.aclose()
+        await store.close()
 
 
 async def approval_session_secret(settings: Settings, store: StateStore) -> bytes:

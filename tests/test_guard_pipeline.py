@@ -664,18 +664,40 @@ def test_an_unknown_policy_is_refused() -> None:
         make_guard(MemoryStore(), Clock(), "yolo")  # type: ignore[arg-type]
 
 
-async def test_a_send_orphaned_by_a_restart_is_reported_unknown_not_in_progress(
-    store: StateStore, clock: Clock
-) -> None:
-    """A key left in flight by a process that died: the restarted guard says 'unknown' and sends nothing."""
-    plan = make_plan()
-    fingerprint = approval_fingerprint(plan, "k-orphan", False)
-    assert await store.idempotency_claim("acme", "k-orphan", fingerprint, clock()) is None
-    clock.now += 5  # the process dies; a new one starts
-    restarted = make_guard(store, clock, policy="allow")
-    send = Sender()
-    outcome = await run(restarted, send, plan, key="k-orphan")
-    assert outcome.status == "outcome_unknown"
+async def test_a_send_on_the_wire_belongs_to_its_replicas_lease(store: StateStore, clock: Clock) -> None:
+    """Another replica (or a restarted one) sees a live replica's send as in progress, never as
+    unknown; once that replica stops renewing its lease, any replica settles the send as unknown."""
+    on_the_wire = anyio.Event()
+    alive = make_guard(store, clock, policy="allow", replica="replica-a", lease_seconds=30.0)
+
+    async def hangs() -> Mapping[str, Any]:
+        on_the_wire.set()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    other, send = make_guard(store, clock, policy="allow", replica="replica-b", lease_seconds=30.0), Sender()
+    async with anyio.create_task_group() as group:
+
+        async def sending() -> None:
+            await alive.run(make_plan(), idempotency_key="k-wire", perform=hangs)
+
+        group.start_soon(sending)
+        await on_the_wire.wait()
+        clock.now += 20  # replica-a renewed its lease when it opened the attempt
+        assert await other.reap() == 0
+        assert (await run(other, send, key="k-wire")).status == "duplicate", "in progress, not unknown"
+        assert (await run(other, send)).status == "duplicate"
+
+        clock.now += 20  # replica-a has not renewed for 40 s: dead, as far as anyone can tell
+        assert await other.reap() == 1
+        assert await other.reap() == 0, "each lapsed attempt is settled once"
+        unknown = await run(other, send, key="k-wire")
+        assert unknown.status == "outcome_unknown"
+        blocked = await run(other, send)
+        assert blocked.status == "duplicate" and "unknown outcome" in blocked.message
+        entries = [e for e in await store.list_audit("acme", limit=100) if e.attempt is not None]
+        assert [(e.outcome, "lease lapsed" in e.detail) for e in entries] == [("outcome_unknown", True)]
+        group.cancel_scope.cancel()  # (the 'dead' task itself, still hanging in this test)
     assert send.calls == []
 
 

@@ -17,6 +17,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from letexto_mcp.guard.wording import SENDING_DETAIL
@@ -76,6 +77,10 @@ class AuditWriter:
         except Exception:
             logger.exception("could not write to the audit log")
         return entry
+
+    async def settle(self, opened: AuditEntry, *, outcome: str, detail: str) -> None:
+        """Settle an opened entry someone else wrote (a replica that stopped), keeping its facts."""
+        await self._store.settle_audit(replace(opened, outcome=outcome, detail=self._redact(detail)))
 
 
 def new_attempt_id() -> str:

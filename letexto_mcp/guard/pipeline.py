@@ -52,7 +52,14 @@ from letexto_mcp.guard.ratelimit import SendRateLimit
 from letexto_mcp.guard.retention import Retention
 from letexto_mcp.guard.tokens import ConfirmationTokens, TokenClaims
 from letexto_mcp.states import ApprovalPath, AttemptState, SendFailure, SendStatus
-from letexto_mcp.store.base import AuditEntry, IdempotencyRecord, SendMark, StateStore, StoreError
+from letexto_mcp.store.base import (
+    AuditEntry,
+    IdempotencyRecord,
+    OpenAttempt,
+    SendMark,
+    StateStore,
+    StoreError,
+)
 
 logger = logging.getLogger("letexto_mcp.guard")
 
@@ -175,6 +182,8 @@ class SendGuard:
         classify_failure: ClassifyFailure = _always_unknown,
         secret: bytes | list[bytes] | None = None,
         in_flight_stale_after: float = 900.0,
+        replica: str | None = None,
+        lease_seconds: float = 30.0,
         retention_days: float | None = None,
         notify: Notify | None = None,
     ) -> None:
@@ -193,8 +202,9 @@ class SendGuard:
         self._redact = redact
         self._classify = classify_failure
         self._in_flight_stale_after = in_flight_stale_after
-        # An in-flight record older than this guard was left by a process that died mid-send.
-        self._started_at = self._clock()
+        # Sends on the wire are owned by this replica's lease (see `keep_alive`, `reap`).
+        self.replica = replica or secrets.token_hex(8)
+        self.lease_seconds = float(lease_seconds)
         self._tokens = ConfirmationTokens(store, secret, token_ttl, clock) if secret is not None else None
         self._tokens_lock = anyio.Lock()
         self._audit_writer = AuditWriter(store, redact, clock)
@@ -484,13 +494,27 @@ class SendGuard:
         return None
 
     async def _write_ahead(self, send: _Send) -> SendOutcome | None:
-        """No audit entry, no send: the `sending` entry must be written before the request leaves."""
+        """No audit entry and no owner, no send: the `sending` entry and this replica's lease on the
+        attempt are written before the request leaves."""
         try:
             with anyio.CancelScope(shield=True):  # written whole, or it could not be settled
                 send.opened = await self._audit_writer.open(self._audit_fields(send), attempt=send.attempt)
+                owned = OpenAttempt(
+                    attempt=send.attempt,
+                    tenant=send.tenant,
+                    replica=self.replica,
+                    fingerprint=send.meaning,
+                    idempotency_key=send.key,
+                    entry=send.opened,
+                    started_at=self._clock(),
+                )
+                await self._store.open_attempt(owned, self._clock())
         except Exception:
             logger.exception("could not write the audit entry of a send; nothing was sent")
             await send.rollback()
+            if send.opened is not None:
+                await self._audit(send, SendStatus.FAILED, wording.AUDIT_UNAVAILABLE)
+                send.opened = None
             return send.outcome(SendStatus.FAILED, wording.AUDIT_UNAVAILABLE)
         return None
 
@@ -556,8 +580,55 @@ class SendGuard:
             await self._store.settle_send(send.tenant, send.meaning, send.attempt, mark, self._clock(), ref)
             if send.approval_id is not None:
                 await self.desk.settle(send.approval_id, {**stored, "letexto_ids": send.letexto_ids})
+            await self._store.close_attempt(send.attempt)
         except Exception:
             logger.exception("could not record the outcome of a send")
+
+    # -- leases -----------------------------------------------------------------------------------
+
+    async def keep_alive(self) -> None:
+        """Heartbeat this replica's lease and reap lapsed ones, every third of the lease, forever.
+
+        Run by every server process in the background. A replica killed mid-send stops beating;
+        once its lease lapses, any replica settles its sends as outcome_unknown — never a resend.
+        """
+        while True:
+            try:
+                await self._store.heartbeat(self.replica, self._clock())
+                await self.reap()
+            except Exception:  # the store may be down for a while: try again next beat
+                logger.warning("could not renew this replica's lease or reap lapsed ones", exc_info=True)
+            await anyio.sleep(self.lease_seconds / 3)
+
+    async def reap(self) -> int:
+        """Settle the sends of replicas whose lease lapsed as outcome_unknown; how many."""
+        lapsed = await self._store.reap_attempts(self.lease_seconds, self._clock())
+        for attempt in lapsed:
+            await self._settle_orphan(attempt)
+        return len(lapsed)
+
+    async def _settle_orphan(self, attempt: OpenAttempt) -> None:
+        now, detail, entry = self._clock(), wording.LEASE_LAPSED, attempt.entry
+        unknown = SendStatus.OUTCOME_UNKNOWN.value
+        try:
+            if attempt.idempotency_key is not None:
+                stored = {"status": unknown, "message": detail, "result": None, "at": now}
+                await self._store.idempotency_finish(attempt.tenant, attempt.idempotency_key, unknown, stored)
+            mark = AttemptState.OUTCOME_UNKNOWN
+            await self._store.settle_send(
+                attempt.tenant, attempt.fingerprint, attempt.attempt, mark, now, None
+            )
+            await self._audit_writer.settle(entry, outcome=unknown, detail=detail)
+        except Exception:
+            logger.exception("could not settle a send whose replica stopped")
+            return
+        data = {
+            "tool": entry.tool,
+            "recipients": entry.recipients,
+            "detail": detail,
+            "idempotency_key": attempt.idempotency_key,
+        }
+        await tell(self._notify, "send.outcome_unknown", attempt.tenant, data)
 
     # -- audit --------------------------------------------------------------------------------------
 
@@ -605,8 +676,9 @@ class SendGuard:
         age = self._clock() - record.created_at
         stored = record.result or {}
         first = stored.get("result") if isinstance(stored.get("result"), Mapping) else None
-        orphaned = record.state == "in_flight" and record.created_at < self._started_at
-        if record.state == "in_flight" and age < self._in_flight_stale_after and not orphaned:
+        # In flight: a live replica's send (its lease turns it to outcome_unknown if it dies), or,
+        # past in_flight_stale_after, one that nobody owns any more (a claim from before leases).
+        if record.state == "in_flight" and age < self._in_flight_stale_after:
             return send.outcome(SendStatus.DUPLICATE, wording.key_in_progress(age))
         if record.state in ("in_flight", "outcome_unknown"):
             return send.outcome(SendStatus.OUTCOME_UNKNOWN, wording.key_outcome_unknown(age), result=first)

@@ -197,3 +197,9 @@ def approval_pending(url: str | None) -> str:
 def declined_on_page(by: str | None) -> str:
     who = f" ({by})" if by else ""
     return f"a person{who} declined this send on the approval page: nothing was sent. Do not send it again"
+
+
+LEASE_LAPSED = (
+    "the server that was sending this stopped before LeTexto answered (its lease lapsed): the outcome "
+    "is unknown. Check the message statuses and the balance before sending again"
+)

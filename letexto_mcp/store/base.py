@@ -134,6 +134,34 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class OpenAttempt:
+    """A send on the wire, owned by one replica (its lease): written before the request leaves,
+    removed once its outcome is recorded. `entry` is its `sending` audit entry, so whoever finds the
+    attempt orphaned (its replica's heartbeat lapsed) can settle that entry as outcome_unknown."""
+
+    attempt: str
+    tenant: str
+    replica: str
+    fingerprint: str
+    idempotency_key: str | None
+    entry: AuditEntry
+    started_at: float
+
+
+def attempt_json(attempt: OpenAttempt) -> str:
+    """The stored form of an open attempt (its audit entry inside)."""
+    data = asdict(attempt)
+    data["entry"] = attempt.entry.to_json()
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def attempt_from_json(text: str) -> OpenAttempt:
+    data = json.loads(text)
+    data["entry"] = AuditEntry.from_json(data["entry"])
+    return OpenAttempt(**{name: data[name] for name in OpenAttempt.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
 class DeliveryReport:
     """One delivery report LeTexto pushed to `/dlr/…` for a tenant's message, as received."""
 
@@ -375,6 +403,24 @@ class StateStore(Protocol):
     async def bind_report_url(self, tenant: str, nonce: str, message_id: str, now: float) -> str:
         """Bind a delivery-report URL (its nonce) to one message, once: returns the message it is
         bound to, which is `message_id` unless the nonce was already bound to another."""
+        ...
+
+    async def heartbeat(self, replica: str, now: float) -> None:
+        """This replica is alive (its lease on its attempts is renewed). PostgreSQL uses its own
+        clock for leases (replicas' clocks differ); the other backends are one machine's: `now`."""
+        ...
+
+    async def open_attempt(self, attempt: OpenAttempt, now: float) -> None:
+        """Record a send about to leave, owned by `attempt.replica` (which this also heartbeats)."""
+        ...
+
+    async def close_attempt(self, attempt: str) -> None:
+        """The attempt's outcome is recorded: it needs no owner any more."""
+        ...
+
+    async def reap_attempts(self, lapse: float, now: float) -> list[OpenAttempt]:
+        """Atomically remove and return the attempts whose replica's heartbeat is older than `lapse`
+        seconds (or that has none): each is handed to exactly one caller, to settle as unknown."""
         ...
 
     async def create_approval(self, record: ApprovalRecord, messages: list[tuple[str, str]]) -> None:

@@ -27,6 +27,7 @@ from letexto_mcp.store.base import (
     Decision,
     DeliveryReport,
     IdempotencyRecord,
+    OpenAttempt,
     Pruned,
     RateResult,
     SendMark,
@@ -60,6 +61,8 @@ class MemoryStore:
         self._audit: list[AuditEntry] = []
         self._reports: list[DeliveryReport] = []
         self._report_urls: dict[tuple[str, str], tuple[str, float]] = {}  # (tenant, nonce) -> (id, at)
+        self._replicas: dict[str, float] = {}
+        self._attempts: dict[str, OpenAttempt] = {}
         self._approvals: dict[str, ApprovalRecord] = {}
         self._approval_messages: dict[str, list[tuple[str, str]]] = {}
         self._webhooks: dict[tuple[str, str], WebhookDelivery] = {}  # (event_id, target) -> delivery
@@ -304,6 +307,32 @@ class MemoryStore:
                 del self._report_urls[stale]
             bound, _ = self._report_urls.setdefault((tenant, nonce), (message_id, now))
             return bound
+
+    async def heartbeat(self, replica: str, now: float) -> None:
+        async with self._lock:
+            self._check_open()
+            self._replicas[replica] = now
+
+    async def open_attempt(self, attempt: OpenAttempt, now: float) -> None:
+        async with self._lock:
+            self._check_open()
+            self._replicas[attempt.replica] = now
+            self._attempts[attempt.attempt] = attempt
+
+    async def close_attempt(self, attempt: str) -> None:
+        async with self._lock:
+            self._check_open()
+            self._attempts.pop(attempt, None)
+
+    async def reap_attempts(self, lapse: float, now: float) -> list[OpenAttempt]:
+        async with self._lock:
+            self._check_open()
+            edge = now - lapse
+            beats = self._replicas
+            lapsed = [a for a in self._attempts.values() if beats.get(a.replica, float("-inf")) < edge]
+            for attempt in lapsed:
+                del self._attempts[attempt.attempt]
+            return lapsed
 
     async def create_approval(self, record: ApprovalRecord, messages: list[tuple[str, str]]) -> None:
         async with self._lock:

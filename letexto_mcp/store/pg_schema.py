@@ -144,11 +144,22 @@ CREATE INDEX webhook_deliveries_created ON webhook_deliveries (created_at);
 CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
 """
 
+# Leases: a replica's heartbeat, and the sends on the wire it owns. Heartbeats are stamped with the
+# database's own clock, and lapses judged by it: replicas' clocks differ, the database has one.
+_LEASES = """
+CREATE TABLE replicas (replica TEXT PRIMARY KEY, heartbeat_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE attempts (
+    attempt TEXT PRIMARY KEY, replica TEXT NOT NULL, started_at DOUBLE PRECISION NOT NULL,
+    record TEXT NOT NULL);
+CREATE INDEX attempts_replica ON attempts (replica);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "secrets, nonces, idempotency, send marks, budget, rate, audit, delivery reports", _STATE),
     # Approvals are a feature of their own (SQLite gained them in its schema 4): their own step.
     Migration(2, "approval records and their messages", _APPROVALS),
     Migration(3, "the outbound webhook queue", _WEBHOOKS),
+    Migration(4, "replicas' heartbeats and the sends on the wire they own", _LEASES),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # Migrations may wait for another replica's: longer than a statement's usual deadline.

@@ -56,11 +56,14 @@ from letexto_mcp.store.base import (
     Decision,
     DeliveryReport,
     IdempotencyRecord,
+    OpenAttempt,
     Pruned,
     RateResult,
     SendMark,
     StoreError,
     WebhookDelivery,
+    attempt_from_json,
+    attempt_json,
     check_idempotency_state,
     check_mark_state,
     check_webhook_finish,
@@ -132,6 +135,20 @@ _WEBHOOK_LOG = (
 _WEBHOOK_EVENT_LOG = (
     f"SELECT {_WEBHOOK_COLUMNS} FROM webhook_deliveries WHERE event_id = %s"  # noqa: S608
     " ORDER BY created_at DESC, event_id DESC, target LIMIT %s"
+)
+
+_NOW = "extract(epoch FROM clock_timestamp())"
+_HEARTBEAT = (
+    f"INSERT INTO replicas (replica, heartbeat_at) VALUES (%s, {_NOW})"  # noqa: S608
+    " ON CONFLICT (replica) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at"
+)
+_CLOSE_ATTEMPT = f"{_NO_FLUSH} DELETE FROM attempts USING no_flush WHERE attempt = %s"  # noqa: S608
+# Rows are taken once: DELETE … RETURNING, skipping rows another reaper is deleting.
+_REAP_ATTEMPTS = (
+    "DELETE FROM attempts WHERE attempt IN (SELECT a.attempt FROM attempts AS a"  # noqa: S608
+    " LEFT JOIN replicas AS r ON r.replica = a.replica"
+    f" WHERE r.heartbeat_at IS NULL OR r.heartbeat_at < {_NOW} - %s FOR UPDATE OF a SKIP LOCKED)"
+    " RETURNING record"
 )
 
 _SELECT_RECORD = (
@@ -376,12 +393,19 @@ class PostgresStore:
 
     @asynccontextmanager
     async def _conn(self) -> AsyncIterator[Connection]:
-        """A pooled connection (autocommit); any database error becomes a StoreError."""
+        """A pooled connection (autocommit); any database error becomes a StoreError.
+
+        An operation is never cancelled half-way (shielded: its statements are bounded by the
+        statement timeout anyway): a cancelled query makes psycopg cancel it on the server and
+        throw the connection away, and a caller that goes away — a client hanging up, a server
+        shutting down — would otherwise leave connections to be rebuilt, or a shutdown waiting on them.
+        """
         pool = await self._ready()
         failure: StoreError | None = None
         try:
-            async with pool.connection() as conn:
-                yield conn
+            with anyio.CancelScope(shield=True):
+                async with pool.connection() as conn:
+                    yield conn
         except psycopg.Error as error:
             failure = self._failed(error)
         if failure is not None:
@@ -708,6 +732,26 @@ class PostgresStore:
             _SETTLE_APPROVAL,
             (json.dumps(outcome, ensure_ascii=False, separators=(",", ":")), approval_id),
         )
+
+    # -- leases on sends on the wire (the database's clock) -----------------------------------------
+
+    async def heartbeat(self, replica: str, now: float) -> None:
+        await self._run(_HEARTBEAT, (replica,))
+
+    async def open_attempt(self, attempt: OpenAttempt, now: float) -> None:
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute(_HEARTBEAT, (attempt.replica,))
+            await conn.execute(
+                "INSERT INTO attempts (attempt, replica, started_at, record) VALUES (%s, %s, %s, %s)",
+                (attempt.attempt, attempt.replica, attempt.started_at, attempt_json(attempt)),
+            )
+
+    async def close_attempt(self, attempt: str) -> None:
+        await self._run(_CLOSE_ATTEMPT, (attempt,))
+
+    async def reap_attempts(self, lapse: float, now: float) -> list[OpenAttempt]:
+        rows = await self._all(_REAP_ATTEMPTS, (lapse,))
+        return [attempt_from_json(row[0]) for row in rows]
 
     # -- webhook queue ----------------------------------------------------------------------------------
 

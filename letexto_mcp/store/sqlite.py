@@ -36,11 +36,14 @@ from letexto_mcp.store.base import (
     Decision,
     DeliveryReport,
     IdempotencyRecord,
+    OpenAttempt,
     Pruned,
     RateResult,
     SendMark,
     StoreError,
     WebhookDelivery,
+    attempt_from_json,
+    attempt_json,
     check_idempotency_state,
     check_mark_state,
     check_webhook_finish,
@@ -51,7 +54,8 @@ from letexto_mcp.store.base import (
 # 3: one send mark per attempt (send_marks.attempt); delivery-report URLs bound to their message
 # 4: approval records and their messages
 # 5: the outbound webhook queue (webhook_deliveries)
-SCHEMA_VERSION = 5
+# 6: replicas' heartbeats and the attempts they own (leases on sends on the wire)
+SCHEMA_VERSION = 6
 _SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -89,6 +93,10 @@ CREATE TABLE IF NOT EXISTS report_urls (
     tenant TEXT NOT NULL, nonce TEXT NOT NULL, message_id TEXT NOT NULL, at REAL NOT NULL,
     PRIMARY KEY (tenant, nonce));
 CREATE INDEX IF NOT EXISTS report_urls_age ON report_urls (at);
+CREATE TABLE IF NOT EXISTS replicas (replica TEXT PRIMARY KEY, heartbeat_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS attempts (
+    attempt TEXT PRIMARY KEY, replica TEXT NOT NULL, started_at REAL NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS attempts_replica ON attempts (replica);
 CREATE TABLE IF NOT EXISTS approvals (
     id TEXT PRIMARY KEY, tenant TEXT NOT NULL, created_at REAL NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS approvals_age ON approvals (created_at);
@@ -173,6 +181,14 @@ def _insert_audit(conn: sqlite3.Connection, entry: AuditEntry, payload: str) -> 
     conn.execute(
         "INSERT INTO audit (tenant, at, entry, attempt) VALUES (?, ?, ?, ?)",
         (entry.tenant, entry.at, payload, entry.attempt),
+    )
+
+
+def _beat(conn: sqlite3.Connection, replica: str, now: float) -> None:
+    conn.execute(
+        "INSERT INTO replicas (replica, heartbeat_at) VALUES (?, ?)"
+        " ON CONFLICT (replica) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+        (replica, now),
     )
 
 
@@ -797,6 +813,46 @@ class SqliteStore:
             if event_id is None:
                 return _webhook_rows(conn, _WEBHOOK_LOG, (count,))
             return _webhook_rows(conn, _WEBHOOK_EVENT_LOG, (event_id, count))
+
+        return await self._run(op)
+
+    # -- leases on sends on the wire --------------------------------------------------------------
+
+    async def heartbeat(self, replica: str, now: float) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                _beat(conn, replica, now)
+
+        await self._run(op)
+
+    async def open_attempt(self, attempt: OpenAttempt, now: float) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                _beat(conn, attempt.replica, now)
+                conn.execute(
+                    "INSERT INTO attempts (attempt, replica, started_at, record) VALUES (?, ?, ?, ?)",
+                    (attempt.attempt, attempt.replica, attempt.started_at, attempt_json(attempt)),
+                )
+
+        await self._run(op)
+
+    async def close_attempt(self, attempt: str) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute("DELETE FROM attempts WHERE attempt = ?", (attempt,))
+
+        await self._run(op)
+
+    async def reap_attempts(self, lapse: float, now: float) -> list[OpenAttempt]:
+        def op() -> list[OpenAttempt]:
+            with self._write() as conn:
+                rows = conn.execute(
+                    "SELECT a.attempt, a.record FROM attempts AS a LEFT JOIN replicas AS r"
+                    " ON r.replica = a.replica WHERE r.heartbeat_at IS NULL OR r.heartbeat_at < ?",
+                    (now - lapse,),
+                ).fetchall()
+                conn.executemany("DELETE FROM attempts WHERE attempt = ?", [(row[0],) for row in rows])
+                return [attempt_from_json(row[1]) for row in rows]
 
         return await self._run(op)
 
