@@ -52,7 +52,7 @@ from typing import Any
 import anyio
 import httpx
 from mcp.server.request_state import RequestStateSecurity
-from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -67,6 +67,7 @@ from letexto_mcp.server.auth import AccessGuard
 from letexto_mcp.server.closing_sessions import LateResponseGuard, install_closing_session_filter
 from letexto_mcp.server.dlr import ReportSigner, report_endpoint
 from letexto_mcp.server.health import Readiness, health_routes
+from letexto_mcp.server.notices import ResourceNotices
 from letexto_mcp.server.pages import HttpPages
 from letexto_mcp.server.ratelimit import LocalLimiter, RequestLimiter, SharedLimiter
 from letexto_mcp.server.security import (
@@ -243,8 +244,8 @@ def build_http_app(
         host=host,
     )
 
-    async def publish(uri: str) -> None:
-        await bus.publish(ResourceUpdated(uri=uri))
+    notices = ResourceNotices(bus, lambda: runtime.services.store if runtime.services else None)
+    publish = notices.publish
 
     readiness = Readiness(lambda: runtime.services)
     routes: list[BaseRoute] = [
@@ -274,6 +275,7 @@ def build_http_app(
                     await stack.enter_async_context(server.session_manager.run())
                     background = await stack.enter_async_context(anyio.create_task_group())
                     background.start_soon(run_deliveries, services.publisher)  # outbound webhooks
+                    background.start_soon(notices.relay)  # other replicas' delivery-report notices
                     _describe_start(services.settings, host)
                     yield
                     background.cancel_scope.cancel()

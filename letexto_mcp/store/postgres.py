@@ -71,11 +71,14 @@ from letexto_mcp.store.base import (
 )
 from letexto_mcp.store.pg_schema import current_version, lock_key, migrate
 
+logger = logging.getLogger("letexto_mcp.store.postgres")
+
 DEFAULT_POOL_SIZE = 10
 DEFAULT_STATEMENT_TIMEOUT_MS = 5_000
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_WAIT_SECONDS = 10.0  # an operation waiting this long for a free connection fails (StoreError)
 CLAIM_TRIES = 20
+NOTICES_RETRY_SECONDS = 2.0
 Connection = psycopg.AsyncConnection[Any]
 
 # Writes that only record what already happened (after the request left) or only throttle (the rate
@@ -281,6 +284,7 @@ class PostgresStore:
         self._pool: AsyncConnectionPool[Connection] | None = None
         self._opening = anyio.Lock()
         self._closed = False
+        self.channel = "letexto_notices"  # named after the schema once the store opens
         self._log_filter = _ScrubPasswords(self._passwords)
         if self._passwords:
             for name in _PSYCOPG_LOGGERS:
@@ -356,6 +360,8 @@ class PostgresStore:
             doing = "could not create or upgrade the schema of"
             async with conn:
                 await migrate(conn, self.where)
+                cursor = await conn.execute("SELECT current_schema()")
+                schema = (await cursor.fetchone() or ("public",))[0]
         except psycopg.Error as error:
             failure = self._error(
                 doing,
@@ -365,6 +371,8 @@ class PostgresStore:
             )
         if failure is not None:
             raise failure
+        # Channels are database-wide: one per schema, so two deployments (or tests) never mix.
+        self.channel = f"letexto_{lock_key('notices', str(schema)) & 0xFFFFFFFFFFFF:012x}"
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self._url,
             kwargs=kwargs,
@@ -383,6 +391,34 @@ class PostgresStore:
             await pool.close()
             raise failure
         return pool
+
+    # -- notices between replicas (LISTEN/NOTIFY) -----------------------------------------------
+
+    async def notify(self, payload: str) -> None:
+        """Tell every replica listening on this store (this one included) `payload`; best delivered
+        once to each listener connected now (PostgreSQL NOTIFY: nothing is kept for later)."""
+        await self._ready()
+        await self._run("SELECT pg_notify(%s, %s)", (self.channel, payload))
+
+    async def notices(self) -> AsyncIterator[str]:
+        """Every payload notified on this store, from any replica, until cancelled.
+
+        One dedicated connection (LISTEN needs one that stays open); when it breaks — the database
+        restarted — it reconnects after a pause and goes on: a notice sent meanwhile is lost, and
+        watchers then learn the status by asking again.
+        """
+        await self._ready()
+        while True:
+            try:
+                conn = await psycopg.AsyncConnection.connect(self._url, **self._connect_kwargs())
+                async with conn:
+                    await conn.execute(f"LISTEN {self.channel}")  # a generated identifier, never input
+                    async for notice in conn.notifies():
+                        yield notice.payload
+            except psycopg.Error as error:
+                reason = self._failed(error)
+                logger.warning("notices between replicas interrupted (%s); listening again shortly", reason)
+            await anyio.sleep(NOTICES_RETRY_SECONDS)
 
     async def schema_version(self) -> int:
         """The schema's version as the database has it now (another replica may have migrated it)."""
