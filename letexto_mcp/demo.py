@@ -118,6 +118,9 @@ async def _demo(quiet: bool) -> None:
         balance = await _call(client, out, "get_balance")
         out.say(f"{balance['balance']:g} credits left")
 
+        out.step("The same from a client with no dialog (Claude Desktop): a person approves on the page")
+        await _page_flow(out)
+
         out.step(
             "A small personalised campaign, the way an automation with its own human step does it "
             "(LETEXTO_SEND_POLICY=confirm: no dialog, the caller approves with a token)"
@@ -156,6 +159,64 @@ async def _demo(quiet: bool) -> None:
             )
             out.say(f"campaign {campaign['status']}: {campaign['meaning']}")
     print("\ndemo finished: every step ran against the simulator; nothing left this machine.")
+
+
+DEMO_APPROVER_KEY = "demo-approver-key-0b7e5c3a9d1f"  # only this demo's own server knows it
+PAGE_TEXT = "Rappel : la reunion est a 15h en salle B."
+
+
+async def _page_flow(out: Transcript) -> None:
+    """Policy `approve` without a dialog: the call answers with the page; a person decides there."""
+    from mcp import Client
+
+    params = _server_params(
+        LETEXTO_APPROVAL_BROWSER="0", LETEXTO_APPROVER_KEYS=f"awa:{DEMO_APPROVER_KEY}"
+    )  # (a real desktop server opens the user's browser itself, signed in; here the demo plays the person)
+    args = {"to": "05 05 12 34 56", "content": PAGE_TEXT}
+    async with Client(params, mode="auto") as desktop:
+        first = await _call(desktop, out, "send_sms", args)
+        out.say(f"status {first['status']}: {first['message']}")
+        token = first["confirmation_token"]
+        again = await _call(desktop, out, "send_sms", {**args, "confirmation_token": token})
+        out.say(f"the assistant insists with the token alone: status {again['status']} — nothing sent")
+        how = await _person_approves(first["approval_url"])
+        out.say(f"[a person approves on {first['approval_url']} — {how}]")
+        done = await _call(desktop, out, "send_sms", {**args, "confirmation_token": token})
+        out.say(f"status {done['status']}, message_id {done['message_id']}")
+
+
+async def _person_approves(url: str) -> str:
+    """Approve in headless Chromium when it is here (sign in, press Approve), else as a chat-ops bot."""
+    import importlib.util
+    from pathlib import Path
+
+    if importlib.util.find_spec("playwright") is not None and Path("/usr/bin/chromium").exists():
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
+            page = await browser.new_page()
+            await page.goto(url)
+            await page.get_by_label("Approver key").fill(DEMO_APPROVER_KEY)
+            await page.get_by_role("button", name="Sign in").click()
+            await page.get_by_role("button", name="Approve").click()
+            await page.get_by_role("button", name="Approve").wait_for(state="detached")
+            await browser.close()
+        return "in headless Chromium: signed in with an approver key, pressed Approve"
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        answer = await http.post(f"{url}/approve", headers={"Authorization": f"Bearer {DEMO_APPROVER_KEY}"})
+    answer.raise_for_status()
+    return f"as a chat-ops bot would: POST {url}/approve with its approver key → {answer.json()}"
 
 
 def run_demo(quiet: bool = False) -> int:
