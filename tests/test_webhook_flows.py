@@ -109,3 +109,43 @@ async def test_an_unknown_outcome_and_a_new_campaign_are_told(simulator: Any, tm
     assert told["tool"] == "send_sms" and told["recipients"] == 1 and told["idempotency_key"] == "run-7"
     status = _event(receiver, "campaign.status")["data"]
     assert status["campaign_id"] == campaign["campaign_id"] and status["channel"] == "sms"
+
+
+async def test_a_flow_without_mcp_previews_gets_approval_sends_and_hears_the_delivery(
+    simulator: Any, tmp_path: Path
+) -> None:
+    """The whole loop a Make or Zapier flow builds from the OpenAPI document and webhooks alone."""
+    receiver = Receiver()
+    sock = loopback_socket()
+    url = base_url(sock)
+    headers = {"Authorization": f"Bearer {KEY_A}", "Idempotency-Key": "flow-run-12"}
+    async with serving(receiver.app) as hooks:
+        settings = sandbox_settings(
+            send_policy="approve",
+            approver_keys=[f"{APPROVER}:{APPROVER_KEY}"],
+            mcp_api_keys=[KEY_A],
+            public_url=url,
+            webhook_urls=[f"{hooks}/hook"],
+            webhook_secret=SECRET,
+            state_url=f"sqlite:///{tmp_path / 'state.db'}",
+        )
+        async with serving(build_http_app(settings, simulator=simulator), sock), httpx.AsyncClient() as http:
+            preview = (await http.post(f"{url}/api/v1/sms/preview", json=AWA, headers=headers)).json()
+            assert preview["cost"]["credits"] == 1 and preview["ready"] is True
+            first = (await http.post(f"{url}/api/v1/sms", json=AWA, headers=headers)).json()
+            assert first["status"] == "confirmation_required" and first["approval_url"]
+            await wait_for(lambda: "approval.requested" in _types(receiver))
+            bot_url = _event(receiver, "approval.requested")["data"]["approval_url"]
+            assert (await decide(bot_url)).json() == {"status": "approved"}  # the chat-ops button
+            await wait_for(lambda: "approval.approved" in _types(receiver))
+            body = {**AWA, "confirmation_token": first["confirmation_token"]}
+            sent = await http.post(f"{url}/api/v1/sms", json=body, headers=headers)
+            again = await http.post(f"{url}/api/v1/sms", json=body, headers=headers)
+            assert sent.status_code == 201 and sent.json()["status"] == "submitted"
+            assert again.json()["status"] == "duplicate", "the same Idempotency-Key: the first result"
+            message_id = sent.json()["message_id"]
+            report = {"id": message_id, "status": "DELIVERED"}
+            assert (await http.post(simulator.state.messages[0].dlr_url, json=report)).status_code == 200
+            await wait_for(lambda: "message.delivered" in _types(receiver))
+    assert _event(receiver, "message.delivered")["data"]["message_id"] == message_id
+    assert len(simulator.state.messages) == 1
