@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         "migrate", help="create or upgrade the state store's schema (LETEXTO_STATE_URL) and print its version"
     )
 
+    commands.add_parser(
+        "tenant-id",
+        help="print the tenant id of an MCP client key read from stdin (to scope an approver: name:key@id)",
+    )
+
     demo = commands.add_parser(
         "demo", help="a scripted session against the simulator, through a real MCP client"
     )
@@ -113,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from letexto_mcp.migrate import run_migrate
 
         return run_migrate(settings)
+    if command == "tenant-id":
+        from letexto_mcp.tenant_id import run_tenant_id
+
+        return run_tenant_id(settings)
     if command == "demo":
         from letexto_mcp.demo import run_demo
 

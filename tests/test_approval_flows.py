@@ -202,3 +202,40 @@ async def test_an_approver_limited_to_another_tenant_cannot_decide(simulator: An
     assert stranger.status_code == 403
     assert pending["status"] == "approval_pending"
     assert simulator.state.messages == []
+
+
+async def test_the_tenant_id_command_names_the_tenant_an_approver_can_be_limited_to(
+    simulator: Any, tmp_path: Any
+) -> None:
+    """`letexto-mcp tenant-id` prints the id `name:key@<id>` scopes an approver to; it reads the key
+    from stdin, never from its arguments."""
+    import subprocess
+    import sys
+
+    from letexto_mcp.server.http import build_http_app
+    from tests.http_helpers import KEY_A, mcp_client, serving
+
+    secret = "approval-scopes-share-this-secret-01"
+    env = {"LETEXTO_MCP_STATE_SECRET": secret, "LETEXTO_STATE_URL": "memory://", "HOME": str(tmp_path)}
+    printed = subprocess.run(
+        [sys.executable, "-m", "letexto_mcp", "tenant-id"],
+        input=KEY_A + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert printed.startswith("http:") and KEY_A not in printed
+    scoped = [f"mine:{APPROVER_KEY}@{printed}", f"other:{OTHER_APPROVER_KEY}@http:0123456789abcdef"]
+    settings = sandbox_settings(
+        send_policy="approve", approver_keys=scoped, mcp_api_keys=[KEY_A], state_secret=secret
+    )
+    async with (
+        serving(build_http_app(settings, simulator=simulator)) as url,
+        mcp_client(f"{url}/mcp", key=KEY_A) as client,
+    ):
+        first = await ok(client, "send_sms", AWA)
+        assert (await decide(first["approval_url"], key=OTHER_APPROVER_KEY)).status_code == 403
+        assert (await decide(first["approval_url"])).json() == {"status": "approved"}
+        sent = await ok(client, "send_sms", {**AWA, "confirmation_token": first["confirmation_token"]})
+    assert sent["status"] == "submitted"
