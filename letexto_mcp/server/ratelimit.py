@@ -41,19 +41,34 @@ class SlidingWindowLimiter:
 
     def hit(self, key: str) -> int:
         """Count one request for `key`: 0 when allowed, else the seconds to wait (at least 1)."""
+        wait = self.wait(key)
+        if wait == 0:
+            self.count(key)
+        return wait
+
+    def wait(self, key: str) -> int:
+        """0 when one more hit for `key` fits in the window now, else the seconds until it does."""
         if self.limit <= 0:
             return 0
+        now = self._clock()
+        hits = self._hits.get(key)
+        if hits is None:
+            return 0
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            return 0
+        return max(1, math.ceil(hits[0] + self.window - now))
+
+    def count(self, key: str) -> None:
+        """Record one hit for `key` (whether or not it fitted)."""
+        if self.limit <= 0:
+            return
         now = self._clock()
         self._calls += 1
         if self._calls % _SWEEP_EVERY == 0:
             self._sweep(now)
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(1, math.ceil(hits[0] + self.window - now))
-        hits.append(now)
-        return 0
+        self._hits.setdefault(key, deque()).append(now)
 
     def _sweep(self, now: float) -> None:
         """Forget clients whose every hit has left the window (keeps memory bounded by active clients)."""

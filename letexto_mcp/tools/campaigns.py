@@ -16,7 +16,7 @@ from letexto_mcp.sms.templates import vendor_template
 from letexto_mcp.states import SendStatus
 from letexto_mcp.tools.annotations import SEND
 from letexto_mcp.tools.caller import Caller
-from letexto_mcp.tools.messages import FRESH, input_blockers
+from letexto_mcp.tools.messages import FRESH
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
@@ -35,18 +35,15 @@ async def create_sms_campaign(
 ) -> SendResult | InputRequiredResult:
     tenant = caller.tenant
     sent_at = parse_send_at(args.send_at)
-    leaving = WhatLeaves()
-    plan = sms_plan.plan_sms(
+    priced = await sms_plan.priced_send(
         services,
+        tenant,
         content=args.content,
         contacts=args.contacts,
         contacts_csv=args.contacts_csv,
         sender=args.sender,
-        each=leaving.add,
     )
-    input_blockers(plan)
-    account = await sms_plan.check_account(services, tenant, plan.sender)
-    preview = sms_plan.build_preview(plan, account)
+    plan = priced.plan
     wire_contacts = [{"numero": c.phone, **c.fields} for c in plan.contacts]
     wire_content = vendor_template(args.content)
     request: dict[str, Any] = {
@@ -56,18 +53,8 @@ async def create_sms_campaign(
         "send_at": iso_utc(sent_at),
         "contacts": wire_contacts,
     }
-    question = sms_plan.approval_question(plan, account, leaving, scheduled_for=iso_utc(sent_at))
     guard_plan = sms_send_plan(
-        "create_sms_campaign",
-        tenant,
-        request,
-        plan,
-        account,
-        preview,
-        leaving=leaving,
-        send_at=iso_utc(sent_at),
-        question=f"Campaign «{args.label}»: {question}",
-        label=args.label,
+        "create_sms_campaign", tenant, request, priced, send_at=iso_utc(sent_at), label=args.label
     )
     client = await services.letexto(tenant)
     rejected = plan.recipients.rejected_count + len(plan.missing)

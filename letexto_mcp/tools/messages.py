@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import InputRequiredResult
 
 from letexto_mcp.lazy import lazy_module
@@ -17,22 +16,14 @@ from letexto_mcp.tools.caller import Caller
 from letexto_mcp.tools.registry import ToolSpec
 from letexto_mcp.tools.scheduling import iso_utc, parse_send_at
 from letexto_mcp.tools.sending import run_guarded, sms_send_plan
-from letexto_mcp.tools.what_leaves import WhatLeaves
 
 FRESH = frozenset({SendStatus.SUBMITTED, SendStatus.SCHEDULED})
 
 if TYPE_CHECKING:
     from letexto_mcp.tools import sms_plan
-    from letexto_mcp.tools.sms_plan import SmsPlan
 else:
     # Planning a message (phone numbers, parts, contacts) loads with the first call, not at start-up.
     sms_plan = lazy_module("letexto_mcp.tools.sms_plan")
-
-
-def input_blockers(plan: SmsPlan) -> None:
-    """Problems with the arguments themselves: a ToolError, nothing is sent or asked."""
-    if plan.blockers:
-        raise ToolError("Cannot send: " + "; ".join(plan.blockers) + ".")
 
 
 async def preview_sms(services: Services, args: PreviewSmsInput, caller: Caller) -> PreviewResult:
@@ -53,11 +44,10 @@ async def send_sms(
 ) -> SendResult | InputRequiredResult:
     tenant = caller.tenant
     send_at = parse_send_at(args.send_at)
-    leaving = WhatLeaves()
-    plan = sms_plan.plan_sms(services, content=args.content, to=args.to, sender=args.sender, each=leaving.add)
-    input_blockers(plan)
-    account = await sms_plan.check_account(services, tenant, plan.sender)
-    preview = sms_plan.build_preview(plan, account)
+    priced = await sms_plan.priced_send(
+        services, tenant, content=args.content, to=args.to, sender=args.sender
+    )
+    plan = priced.plan
     phone = plan.phones[0]
     request: dict[str, Any] = {
         "to": phone,
@@ -66,17 +56,7 @@ async def send_sms(
         "send_at": iso_utc(send_at),
         "custom_data": args.custom_data,
     }
-    guard_plan = sms_send_plan(
-        "send_sms",
-        tenant,
-        request,
-        plan,
-        account,
-        preview,
-        leaving=leaving,
-        send_at=iso_utc(send_at),
-        question=sms_plan.approval_question(plan, account, leaving, scheduled_for=iso_utc(send_at)),
-    )
+    guard_plan = sms_send_plan("send_sms", tenant, request, priced, send_at=iso_utc(send_at))
     client = await services.letexto(tenant)
     report = services.delivery_report_url(tenant)
 

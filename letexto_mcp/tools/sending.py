@@ -9,14 +9,17 @@ from mcp_types import InputRequiredResult
 
 from letexto_mcp.guard.outcome import SendOutcome, Suspended
 from letexto_mcp.guard.plan import SendPlan
+from letexto_mcp.lazy import lazy_module
 from letexto_mcp.schemas.outputs import EmailPreview, PreviewResult, Refusal, SendResult
 from letexto_mcp.services import Services
 from letexto_mcp.states import SendStatus
 from letexto_mcp.tools.caller import Caller
-from letexto_mcp.tools.what_leaves import WhatLeaves
 
 if TYPE_CHECKING:
-    from letexto_mcp.tools.sms_plan import AccountCheck, SmsPlan
+    from letexto_mcp.tools import sms_plan
+    from letexto_mcp.tools.sms_plan import PricedSend
+else:
+    sms_plan = lazy_module("letexto_mcp.tools.sms_plan")  # loads with the first send (see messages.py)
 
 Perform = Callable[[], Awaitable[Mapping[str, Any]]]
 
@@ -91,16 +94,16 @@ def sms_send_plan(
     tool: str,
     tenant: str,
     request: Mapping[str, Any],
-    plan: SmsPlan,
-    account: AccountCheck,
-    preview: PreviewResult,
+    priced: PricedSend,
     *,
-    leaving: WhatLeaves,
     send_at: str | None,
-    question: str,
     label: str | None = None,
 ) -> SendPlan:
     """The guard's view of an SMS send: recipients, parts, credits, sender, balance, and what leaves."""
+    plan, account, preview, leaving = priced.plan, priced.account, priced.preview, priced.leaving
+    question = sms_plan.approval_question(plan, account, leaving, scheduled_for=send_at)
+    if label is not None:
+        question = f"Campaign «{label}»: {question}"
     return SendPlan(
         tool=tool,
         tenant=tenant,

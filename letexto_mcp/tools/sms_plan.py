@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from mcp.server.mcpserver.exceptions import ToolError
 
 from letexto_mcp.letexto import errors as lx
 from letexto_mcp.schemas.outputs import (
@@ -369,3 +370,46 @@ def approval_question(
     lines.append(cost + ".")
     lines.extend(f"Warning: {warning}." for warning in account.warnings)
     return "\n".join(lines)
+
+
+@dataclass
+class PricedSend:
+    """An SMS send worked out and priced: its plan, the account as LeTexto reports it, the preview,
+    and every message that would leave. What `send_sms` and `create_sms_campaign` both start from."""
+
+    plan: SmsPlan
+    account: AccountCheck
+    preview: PreviewResult
+    leaving: WhatLeaves
+
+
+def input_blockers(plan: SmsPlan) -> None:
+    """Problems with the arguments themselves: a ToolError, nothing is sent or asked."""
+    if plan.blockers:
+        raise ToolError("Cannot send: " + "; ".join(plan.blockers) + ".")
+
+
+async def priced_send(
+    services: Services,
+    tenant: str,
+    *,
+    content: str,
+    to: str | None = None,
+    contacts: Sequence[dict[str, Any]] | None = None,
+    contacts_csv: str | None = None,
+    sender: str | None = None,
+) -> PricedSend:
+    """Plan, check and price one send (see `PricedSend`); a ToolError if the arguments block it."""
+    leaving = WhatLeaves()
+    plan = plan_sms(
+        services,
+        content=content,
+        to=to,
+        contacts=contacts,
+        contacts_csv=contacts_csv,
+        sender=sender,
+        each=leaving.add,
+    )
+    input_blockers(plan)
+    account = await check_account(services, tenant, plan.sender)
+    return PricedSend(plan, account, build_preview(plan, account), leaving)
