@@ -259,6 +259,11 @@ class Settings(BaseSettings):
         description="An outside OAuth/OIDC issuer whose JWT access tokens are accepted instead of the "
         "built-in authorization server's.",
     )
+    oauth_resources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other servers (resource URLs, e.g. https://sms2.example.ci/mcp) the built-in "
+        "authorization server may issue tokens for: those that name it in their LETEXTO_OAUTH_ISSUER.",
+    )
 
     # --- outbound webhooks (Standard Webhooks; see letexto_mcp/webhooks) ---
     webhook_urls: Annotated[list[str], NoDecode] = Field(
@@ -288,6 +293,7 @@ class Settings(BaseSettings):
         "allowed_hosts",
         "allowed_origins",
         "webhook_urls",
+        "oauth_resources",
         mode="before",
     )
     @classmethod
@@ -368,6 +374,18 @@ class Settings(BaseSettings):
             raise ValueError(f"LETEXTO_OAUTH_ISSUER must be an issuer URL without query, got {value!r}")
         return text
 
+    @field_validator("oauth_resources")
+    @classmethod
+    def _oauth_resources(cls, value: list[str]) -> list[str]:
+        for resource in value:
+            parts = urlsplit(resource)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                raise ValueError(
+                    "LETEXTO_OAUTH_RESOURCES entries are resource URLs like https://sms2.example.ci/mcp, "
+                    f"got {resource!r}"
+                )
+        return [resource.rstrip("/") for resource in value]
+
     @model_validator(mode="after")
     def _connect_keys_are_people(self) -> Settings:
         others = {key.get_secret_value() for key in self.mcp_api_keys}
@@ -400,6 +418,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LETEXTO_OAUTH_ISSUER replaces the built-in authorization server: leave LETEXTO_CONNECT_KEYS "
                 "and LETEXTO_OAUTH unset with it"
+            )
+        if self.oauth_resources and mode != "builtin":
+            raise ValueError(
+                "LETEXTO_OAUTH_RESOURCES is for the built-in authorization server (LETEXTO_OAUTH=1)"
             )
         if mode == "off":
             return self

@@ -52,7 +52,7 @@ class OAuthServer:
 
 @asynccontextmanager
 async def oauth_server(
-    simulator: Any, sock: socket.socket | None = None, **overrides: Any
+    simulator: Any, sock: socket.socket | None = None, *, access_log: bool = False, **overrides: Any
 ) -> AsyncIterator[OAuthServer]:
     """The HTTP app with the built-in authorization server (a connect key, an approver key and a static
     client key by default), served on loopback; LETEXTO_PUBLIC_URL is its own address."""
@@ -67,7 +67,7 @@ async def oauth_server(
     values.update(overrides)
     settings = sandbox_settings(**values)
     app = build_http_app(settings, simulator=simulator)
-    async with serving(app, sock) as url:
+    async with serving(app, sock, access_log=access_log) as url:
         yield OAuthServer(url, simulator, app, settings)
 
 

@@ -129,7 +129,9 @@ class OAuthParts:
             store,
             await load_signing_key(store),
             secret,
-            ServerConfig(issuer=self.public_url, resources=resources(self.public_url)),
+            ServerConfig(
+                issuer=self.public_url, resources=[*resources(self.public_url), *settings.oauth_resources]
+            ),
         )
         sealer = KeySealer(settings.state_secrets()) if settings.multi_tenant else None
         self._gate = OAuthGate(self.public_url, builtin=provider, sealer=sealer)
