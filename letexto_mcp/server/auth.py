@@ -173,11 +173,11 @@ class AccessGuard:
         mcp_key: str | None = None
         oauth_caller: Identified | None = None
         gate = self._oauth()
-        if self.keys or self.oauth_on:
-            presented = _bearer(headers)
-            if presented is None:
-                await self._unauthorized(scope, send, "missing", "send 'Authorization: Bearer <key>'")
-                return
+        presented = _bearer(headers) if self.keys or self.oauth_on else None
+        if presented is None and (self.keys or self.oauth_on) and not self._letexto_key_alone(headers):
+            await self._unauthorized(scope, send, "missing", "send 'Authorization: Bearer <key>'")
+            return
+        if presented is not None:
             mcp_key = self.keys.match(presented) if self.keys else None
             if mcp_key is None and gate is not None:
                 oauth_caller = await gate.identify(presented, scope.get("path", ""))
@@ -210,6 +210,11 @@ class AccessGuard:
         # The tenant's LeTexto client is held for the whole request: evicted meanwhile, it still serves it.
         async with self._lease(TENANT_PREFIX + caller.client_id, letexto_key):
             await self.inner(identified, receive, send)
+
+    def _letexto_key_alone(self, headers: Headers) -> bool:
+        """A multi-tenant server without client keys takes X-LeTexto-Key alone, OAuth or not: whoever holds
+        a LeTexto key could get a token for it on the consent page anyway."""
+        return self.multi_tenant and not self.keys and headers.get(LETEXTO_KEY_HEADER) is not None
 
     async def _serve_oauth(self, scope: Scope, receive: Receive, send: Send, identified: Identified) -> None:
         """An OAuth caller: its connection's tenant and scopes; in multi-tenant mode its connection's key."""
