@@ -18,7 +18,7 @@ from letexto_mcp.oauth.external import ExternalIssuer, external_tenant
 from letexto_mcp.oauth.signing import SigningKey
 from letexto_mcp.server.tenants import tenant_client_id
 from tests.http_helpers import base_url, loopback_socket, mcp_client
-from tests.oauth_helpers import CALLBACK, connect_with_forms, oauth_server
+from tests.oauth_helpers import connect_with_forms, oauth_server
 
 pytestmark = pytest.mark.anyio
 
