@@ -225,3 +225,17 @@ async def test_refusing_on_the_consent_page_gives_the_client_access_denied(simul
                     await client.call_tool("get_balance", {})
         assert callback.received[-1]["error"] == "access_denied"
         assert await server.store().oauth_list_connections(include_revoked=True) == []
+
+
+async def test_the_consent_page_screenshots_can_be_made(tmp_path: Any) -> None:
+    """`make screenshots` also draws the sign-in and consent page (bench/connect_screenshots.py)."""
+    from bench.connect_screenshots import take
+
+    taken = await take(tmp_path)
+    assert [path.name for path in taken] == [
+        "connect-signin-desktop.png",
+        "connect-consent-desktop.png",
+        "connect-signin-phone.png",
+        "connect-consent-phone.png",
+    ]
+    assert all(path.stat().st_size > 10_000 for path in taken)
