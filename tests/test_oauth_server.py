@@ -377,3 +377,25 @@ async def test_no_secret_reaches_the_logs(simulator: Any, caplog: pytest.LogCapt
         assert secret and secret not in text
     for part in connected.access_token.split("."):
         assert part not in text
+
+
+async def test_a_client_name_cannot_forge_log_lines_or_page_text(
+    server: OAuthServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with httpx.AsyncClient() as http:
+        client = await register(http, server.url, client_name="Claude\nINFO forged line\x1b[31m")
+        answer = await http.get(
+            server.url + "/authorize",
+            params={
+                "response_type": "code",
+                "client_id": client["client_id"],
+                "redirect_uri": CALLBACK,
+                "code_challenge": pkce_pair()[1],
+                "state": "s",
+            },
+        )
+        page = await http.get(answer.headers["location"])
+    assert "Claude INFO forged line" in page.text and "\x1b" not in page.text
+    registered = [r.getMessage() for r in caplog.records if "registered" in r.getMessage()]
+    assert registered and all("\n" not in line and "\x1b" not in line for line in registered)

@@ -69,6 +69,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def printable(text: str | None, limit: int = 100) -> str:
+    """A client-chosen name as pages and log lines show it: no control characters (no forged log
+    lines), at most `limit` characters."""
+    cleaned = "".join(c if c.isprintable() else " " for c in (text or "")).strip()
+    return cleaned[:limit] or "unnamed application"
+
+
 def loopback_or_https(url: str) -> bool:
     """A redirect URI OAuth 2.1 accepts: https, http on loopback, or a private-use scheme (native apps)."""
     parts = urlsplit(url)
@@ -213,7 +220,7 @@ class LetextoAuthorizationServer:
         await self.store.oauth_save_client(
             client_info.client_id, {**metadata, _SECRET_FIELD: issued}, self._clock()
         )
-        logger.info("OAuth client registered: %s", (client_info.client_name or "unnamed")[:100])
+        logger.info("OAuth client registered: %s", printable(client_info.client_name))
 
     # -- authorization: the consent page ----------------------------------------------------------------
 
@@ -266,7 +273,7 @@ class LetextoAuthorizationServer:
         connection = OAuthConnection(
             id=connection_id,
             client_id=client.client_id,
-            client_name=(client.client_name or "unnamed application")[:100],
+            client_name=printable(client.client_name),
             redirect_host=urlsplit(pending.redirect_uri).netloc or urlsplit(pending.redirect_uri).scheme,
             person=person.name,
             tenant=person.tenant,

@@ -32,7 +32,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from letexto_mcp.config import ApproverKey
-from letexto_mcp.oauth.provider import LetextoAuthorizationServer, PendingAuthorization, Person
+from letexto_mcp.oauth.provider import LetextoAuthorizationServer, PendingAuthorization, Person, printable
 from letexto_mcp.oauth.sealing import KeySealer
 from letexto_mcp.web import render
 from letexto_mcp.web.i18n import Words, negotiate
@@ -208,7 +208,7 @@ class _ConsentPages:
             words,
             status=status,
             headers={"Content-Security-Policy": csp},
-            client_name=(client_name or "—")[:100],
+            client_name=printable(client_name),
             redirect_host=urlsplit(pending.redirect_uri).netloc or redirect_source(pending.redirect_uri),
             account=words("consent_account_yours")
             if ctx.multi_tenant
@@ -240,7 +240,7 @@ class _ConsentPages:
         if not any(hmac.compare_digest(presented.encode(), e.encode()) for e in expected):
             return render.message(words, "csrf_title", "csrf", status=403)
         if form.get("action") == "refuse":
-            logger.info("a connection of %s was refused", (client.client_name or "unnamed")[:100])
+            logger.info("a connection of %s was refused", printable(client.client_name))
             return see_other(ctx.provider.refused(pending))
         if form.get("action") != "allow":
             return render.message(words, "bad_request_title", "bad_request", status=400)
