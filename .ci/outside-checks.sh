@@ -10,7 +10,12 @@
 #   3. the MCP Bundle tools: `mcpb validate manifest.json`, `mcpb pack` of the tracked files into a
 #      temp dir, and the unpacked bundle started the way a desktop host starts it (uv + mcp_config);
 #   4. Claude Code itself: the README's `claude mcp add` lines (stdio, HTTP with a Bearer key, SSE)
-#      and `claude mcp list`, which connects to each server (no Anthropic login needed for that).
+#      and `claude mcp list`, which connects to each server (no Anthropic login needed for that);
+#   5. OAuth (remote connectors): the Inspector CLI calling tools with an OAuth access token from the
+#      built-in authorization server (obtained through its consent page's form, no browser), a
+#      read-only token refused on send_sms, and the conformance suite's authorization-server scenarios
+#      (0.2.0-alpha: metadata endpoint and the authorization-code grant, the consent allowed by
+#      verify.py playing the person).
 #
 # Installs what it needs (Node 22 and the npm tools at the exact versions below, uv from PyPI) under
 # .cache/outside-checks (or $LETEXTO_OUTSIDE_CACHE) and reuses it on the next run. Runs every check,
@@ -198,8 +203,13 @@ start_http auth "$AUTH_PORT" LETEXTO_MCP_API_KEYS="$API_KEY"
 OPEN_PORT=$("$PY" .ci/outside/verify.py free-port)
 # Loopback without keys (what the DNS-rebinding scenario is about); no rate limit: the suite is busy.
 start_http open "$OPEN_PORT" LETEXTO_MCP_RATE_LIMIT=0
+OAUTH_PORT=$("$PY" .ci/outside/verify.py free-port)
+CONNECT_KEY="outside-connect-$RANDOM$RANDOM-key"
+start_http oauth "$OAUTH_PORT" LETEXTO_PUBLIC_URL="http://127.0.0.1:$OAUTH_PORT" \
+    LETEXTO_CONNECT_KEYS="ci:$CONNECT_KEY" LETEXTO_MCP_RATE_LIMIT=0
 AUTH_URL=http://127.0.0.1:$AUTH_PORT
 OPEN_URL=http://127.0.0.1:$OPEN_PORT
+OAUTH_URL=http://127.0.0.1:$OAUTH_PORT
 
 # ---------------------------------------------------------------- 1. MCP Inspector CLI
 
@@ -302,6 +312,45 @@ check "claude/add-wrong-key" 0 -- claude mcp add --transport http wrong-key "$AU
     --header "Authorization: Bearer not-$API_KEY"
 check "claude/mcp-list" 0 claude-mcp-list '{out}' letexto=connected letexto-http=connected \
     letexto-sse=connected wrong-key=failed -- claude mcp list
+
+# ---------------------------------------------------------------- 5. OAuth (remote connectors)
+
+say "== OAuth: the Inspector CLI with access tokens, the conformance suite's authorization scenarios"
+check "oauth/token" 0 -- "$PY" .ci/outside/verify.py oauth-token "$OAUTH_URL" "$CONNECT_KEY" \
+    "letexto.read letexto.send" "$WORK/oauth-token"
+check "oauth/read-only-token" 0 -- "$PY" .ci/outside/verify.py oauth-token "$OAUTH_URL" "$CONNECT_KEY" \
+    letexto.read "$WORK/oauth-read-token"
+if [[ -s $WORK/oauth-token && -s $WORK/oauth-read-token ]]; then
+    TOKEN=$(cat "$WORK/oauth-token")
+    READ_TOKEN=$(cat "$WORK/oauth-read-token")
+    for era in legacy modern; do
+        check "oauth/$era/get_balance" 0 tool-result '{out}' get_balance "$era" -- \
+            inspector --protocol-era "$era" --method tools/call --tool-name get_balance --format json \
+            --header "Authorization: Bearer $TOKEN" --stored-auth-only "$OAUTH_URL/mcp"
+        check "oauth/$era/preview_sms" 0 tool-result '{out}' preview_sms "$era" -- \
+            inspector --protocol-era "$era" --method tools/call --tool-name preview_sms \
+            --tool-args-json "$PREVIEW_ARGS" --format json --header "Authorization: Bearer $TOKEN" \
+            --stored-auth-only "$OAUTH_URL/mcp"
+    done
+    check "oauth/read-only-send-isError-5" 5 -- \
+        inspector --protocol-era modern --method tools/call --tool-name send_sms \
+        --tool-args-json '{"to": "07 07 12 34 56", "content": "Bonjour"}' \
+        --header "Authorization: Bearer $READ_TOKEN" --stored-auth-only "$OAUTH_URL/mcp"
+    check "oauth/no-token-is-auth-required" 3 -- \
+        inspector --protocol-era modern --method tools/list --stored-auth-only "$OAUTH_URL/mcp"
+fi
+# The authorization-server scenarios wait for a person at a browser: verify.py reads the URL the suite
+# prints, allows on the consent page with the connect key, and delivers the redirect to its callback.
+CALLBACK_PORT=$("$PY" .ci/outside/verify.py free-port)
+if CLIENT_ID=$("$PY" .ci/outside/verify.py oauth-register "$OAUTH_URL" "http://127.0.0.1:$CALLBACK_PORT/callback"); then
+    check "conformance/authorization@$CONFORMANCE_NEXT_VERSION" 0 conformance-clean '{out}' -- \
+        bash -c 'conformance-next authorization --url "$1" --client-id "$2" --resource "$1/mcp" -p "$3" \
+            -o "$4" | tee "$4.log" & suite=$!
+            "$5" .ci/outside/verify.py oauth-consent "$4.log" "$6" >&2; wait "$suite"' _ \
+        "$OAUTH_URL" "$CLIENT_ID" "$CALLBACK_PORT" "$WORK/conformance-authorization" "$PY" "$CONNECT_KEY"
+else
+    record FAIL "conformance/authorization" "could not register a client: $CLIENT_ID"
+fi
 
 # ---------------------------------------------------------------- summary
 

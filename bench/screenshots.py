@@ -1,4 +1,5 @@
-"""Screenshots of a pending approval page, desktop (1280 wide, English) and phone (390 wide, French).
+"""Screenshots of a pending approval page, desktop (1280 wide, English) and phone (390 wide, French), and
+of the OAuth sign-in and consent page (`bench.connect_screenshots`).
 
     python -m bench.screenshots [OUT_DIR]      # default: docs/ (make screenshots)
 
@@ -133,8 +134,10 @@ async def take(out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str]) -> None:
+    from bench import connect_screenshots  # the OAuth sign-in and consent page, beside the approval page
+
     out_dir = Path(argv[0]) if argv else DOCS
-    for path in anyio.run(take, out_dir):
+    for path in [*anyio.run(take, out_dir), *anyio.run(connect_screenshots.take, out_dir)]:
         print(path)
 
 

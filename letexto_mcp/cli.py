@@ -1,4 +1,5 @@
-"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `migrate`, `demo`, `webhooks list | test`.
+"""Command line: `serve` (stdio | http), `sandbox`, `doctor`, `migrate`, `demo`, `webhooks list | test`,
+`connections list | revoke`.
 
 Imports are lazy: `letexto-mcp` on stdio is started by desktop clients on every launch, so it
 loads only what serving needs, and prints nothing on stdout but the protocol.
@@ -72,6 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     listing.add_argument("--limit", type=int, default=50, help="how many (newest first, default 50)")
     actions.add_parser("test", help="send a webhook.test event to every LETEXTO_WEBHOOK_URLS target now")
+
+    connections = commands.add_parser("connections", help="assistants connected by OAuth: list, revoke")
+    connection_actions = connections.add_subparsers(dest="connections_action", required=True)
+    listed = connection_actions.add_parser(
+        "list", help="the connections: application, who allowed it, scopes"
+    )
+    listed.add_argument("--all", action="store_true", help="revoked ones too")
+    revoke = connection_actions.add_parser("revoke", help="revoke one: its next call gets 401")
+    revoke.add_argument("id", help="the connection's id (from `connections list`)")
     return parser
 
 
@@ -114,6 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from letexto_mcp.webhooks.commands import run_webhooks_command
 
         return run_webhooks_command(settings, args.webhooks_action, getattr(args, "limit", 50))
+    if command == "connections":
+        from letexto_mcp.oauth.commands import run_connections_command
+
+        return run_connections_command(
+            settings,
+            args.connections_action,
+            getattr(args, "id", None),
+            include_revoked=getattr(args, "all", False),
+        )
     if command == "migrate":
         from letexto_mcp.migrate import run_migrate
 

@@ -66,25 +66,29 @@ class ApproverKey:
         return self.tenants is None or tenant in self.tenants
 
 
-def parse_approver_keys(entries: list[str]) -> list[ApproverKey]:
-    """`name:key`, `key` or `name:key@tenant` entries; the same key named again adds a tenant."""
+def parse_approver_keys(
+    entries: list[str], *, setting: str = "LETEXTO_APPROVER_KEYS", tenants: bool = True
+) -> list[ApproverKey]:
+    """`name:key`, `key` or `name:key@tenant` entries; the same key named again adds a tenant.
+
+    Connect keys (LETEXTO_CONNECT_KEYS) are read the same way, without `@tenant` (`tenants=False`).
+    """
     by_key: dict[str, ApproverKey] = {}
+    default_name = "approver" if tenants else "person"
     for index, entry in enumerate(entries, start=1):
-        head, _, tenant = entry.partition("@")
+        head, _, tenant = entry.partition("@") if tenants else (entry, "", "")
         name, _, key = head.rpartition(":")
-        name, key, tenant = name.strip() or f"approver{index}", key.strip(), tenant.strip()
+        name, key, tenant = name.strip() or f"{default_name}{index}", key.strip(), tenant.strip()
         if len(key) < MIN_APPROVER_KEY:
             raise ValueError(
-                f"LETEXTO_APPROVER_KEYS: the key of entry {index} ({name}) is {len(key)} characters; "
+                f"{setting}: the key of entry {index} ({name}) is {len(key)} characters; "
                 f"use at least {MIN_APPROVER_KEY} random characters"
             )
         if not all(c.isalnum() or c in "_-." for c in name) or len(name) > 40:
-            raise ValueError(
-                f"LETEXTO_APPROVER_KEYS: entry {index}: a name is up to 40 letters, digits, '_', '-' or '.'"
-            )
+            raise ValueError(f"{setting}: entry {index}: a name is up to 40 letters, digits, '_', '-' or '.'")
         known = by_key.get(key)
         if known is not None and known.name != name:
-            raise ValueError(f"LETEXTO_APPROVER_KEYS: one key is given two names ({known.name}, {name})")
+            raise ValueError(f"{setting}: one key is given two names ({known.name}, {name})")
         scope: frozenset[str] | None = frozenset({tenant}) if tenant else None
         if known is not None:
             scope = None if known.tenants is None or scope is None else known.tenants | scope
@@ -245,6 +249,29 @@ class Settings(BaseSettings):
         "the decision before answering approval_pending.",
     )
 
+    # --- remote connectors: OAuth 2.1 (see letexto_mcp/oauth) ---
+    connect_keys: Annotated[list[ApproverKey], NoDecode] = Field(
+        default_factory=list,
+        description="People who may connect a hosted assistant (Claude.ai, ChatGPT) by OAuth: `name:key`, "
+        "comma-separated; keys of 16+ characters, never a client or LeTexto key. Turns the built-in "
+        "authorization server on.",
+    )
+    oauth: bool | None = Field(
+        default=None,
+        description="Serve the built-in OAuth authorization server (on by itself with LETEXTO_CONNECT_KEYS; "
+        "set 1 in multi-tenant mode, where people sign in with their own LeTexto key).",
+    )
+    oauth_issuer: str | None = Field(
+        default=None,
+        description="An outside OAuth/OIDC issuer whose JWT access tokens are accepted instead of the "
+        "built-in authorization server's.",
+    )
+    oauth_resources: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other servers (resource URLs, e.g. https://sms2.example.ci/mcp) the built-in "
+        "authorization server may issue tokens for: those that name it in their LETEXTO_OAUTH_ISSUER.",
+    )
+
     # --- outbound webhooks (Standard Webhooks; see letexto_mcp/webhooks) ---
     webhook_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Where events are POSTed: comma-separated http(s) URLs."
@@ -273,6 +300,7 @@ class Settings(BaseSettings):
         "allowed_hosts",
         "allowed_origins",
         "webhook_urls",
+        "oauth_resources",
         mode="before",
     )
     @classmethod
@@ -335,6 +363,131 @@ class Settings(BaseSettings):
                     "LeTexto key; an approver's key must be their own (a client must never approve)"
                 )
         return self
+
+    @field_validator("connect_keys", mode="before")
+    @classmethod
+    def _connect_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = _split_commas(value)
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return parse_approver_keys(value, setting="LETEXTO_CONNECT_KEYS", tenants=False)
+        return value
+
+    @field_validator("oauth_issuer", mode="before")
+    @classmethod
+    def _oauth_issuer(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip().rstrip("/")
+        if not text:
+            return None
+        parts = urlsplit(text)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError(
+                f"LETEXTO_OAUTH_ISSUER must be an https URL (http only on loopback), got {value!r}"
+            )
+        if not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"LETEXTO_OAUTH_ISSUER must be an issuer URL without query, got {value!r}")
+        return text
+
+    @field_validator("oauth_resources")
+    @classmethod
+    def _oauth_resources(cls, value: list[str]) -> list[str]:
+        for resource in value:
+            parts = urlsplit(resource)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                raise ValueError(
+                    "LETEXTO_OAUTH_RESOURCES entries are resource URLs like https://sms2.example.ci/mcp, "
+                    f"got {resource!r}"
+                )
+        return [resource.rstrip("/") for resource in value]
+
+    @model_validator(mode="after")
+    def _connect_keys_are_people(self) -> Settings:
+        others = {key.get_secret_value() for key in self.mcp_api_keys}
+        if self.api_token is not None:
+            others.add(self.api_token.get_secret_value())
+        approvers = {a.key.get_secret_value() for a in self.approver_keys}
+        for person in self.connect_keys:
+            key = person.key.get_secret_value()
+            if key in others:
+                raise ValueError(
+                    f"LETEXTO_CONNECT_KEYS: the key of {person.name} is also an MCP client key or the "
+                    "LeTexto key; a person's connect key must be their own"
+                )
+            if person.name in {a.name for a in self.approver_keys}:
+                raise ValueError(
+                    f"LETEXTO_CONNECT_KEYS: {person.name} is also the name of an approver; give each person "
+                    "one name (an approver may connect with their approver key)"
+                )
+            if key in approvers:
+                raise ValueError(
+                    f"LETEXTO_CONNECT_KEYS: the key of {person.name} is also an approver key; approver keys "
+                    "may connect already: leave it in LETEXTO_APPROVER_KEYS only"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _oauth_is_complete(self) -> Settings:
+        mode = self.oauth_mode()
+        if self.oauth_issuer is not None and (self.connect_keys or self.oauth):
+            raise ValueError(
+                "LETEXTO_OAUTH_ISSUER replaces the built-in authorization server: leave LETEXTO_CONNECT_KEYS "
+                "and LETEXTO_OAUTH unset with it"
+            )
+        if self.oauth_resources and mode != "builtin":
+            raise ValueError(
+                "LETEXTO_OAUTH_RESOURCES is for the built-in authorization server (LETEXTO_OAUTH=1)"
+            )
+        if mode == "off":
+            return self
+        if self.public_url is None:
+            raise ValueError(
+                "OAuth is configured (LETEXTO_CONNECT_KEYS, LETEXTO_OAUTH or LETEXTO_OAUTH_ISSUER) but "
+                "LETEXTO_PUBLIC_URL is not set: set it to the https address assistants reach this server at "
+                "(it names the issuer and the protected resource)"
+            )
+        public = urlsplit(self.public_url)
+        if public.scheme != "https" and public.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError(
+                "with OAuth, LETEXTO_PUBLIC_URL must be an https URL (OAuth 2.1 allows plain http on "
+                f"loopback only), got {self.public_url!r}"
+            )
+        if public.path not in ("", "/"):
+            raise ValueError(
+                "with OAuth, LETEXTO_PUBLIC_URL must be an origin without a path (https://sms.example.ci): "
+                "the OAuth metadata lives at the root of the host"
+            )
+        if self.multi_tenant and self.connect_keys:
+            raise ValueError(
+                "LETEXTO_CONNECT_KEYS is for single-account mode: in multi-tenant mode people connect with "
+                "their own LeTexto API key; set LETEXTO_OAUTH=1 instead"
+            )
+        if mode == "external" and self.multi_tenant:
+            raise ValueError(
+                "LETEXTO_OAUTH_ISSUER cannot be used in multi-tenant mode: an outside issuer's token carries "
+                "no LeTexto key; use the built-in authorization server (LETEXTO_OAUTH=1)"
+            )
+        if mode == "builtin" and self.multi_tenant and not self.state_secrets():
+            raise ValueError(
+                "LETEXTO_OAUTH in multi-tenant mode needs LETEXTO_MCP_STATE_SECRET: each connection's "
+                "LeTexto key is stored encrypted with a key derived from it"
+            )
+        if mode == "builtin" and not self.multi_tenant and not (self.connect_keys or self.approver_keys):
+            raise ValueError(
+                "LETEXTO_OAUTH=1 but nobody could sign in: set LETEXTO_CONNECT_KEYS (name:key, "
+                "comma-separated) or LETEXTO_APPROVER_KEYS"
+            )
+        return self
+
+    def oauth_mode(self) -> Literal["off", "builtin", "external"]:
+        """`builtin` (our authorization server), `external` (LETEXTO_OAUTH_ISSUER's tokens) or `off`."""
+        if self.oauth_issuer is not None:
+            return "external"
+        if self.oauth or (self.oauth is None and self.connect_keys):
+            return "builtin"
+        return "off"
 
     @field_validator("allowed_origins")
     @classmethod

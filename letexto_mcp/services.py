@@ -223,7 +223,8 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Everything the tools need, opened together and closed together."""
     settings = effective_settings(settings)
-    keys = [settings.api_token, *settings.mcp_api_keys, *(a.key for a in settings.approver_keys)]
+    people = [*settings.approver_keys, *settings.connect_keys]
+    keys = [settings.api_token, *settings.mcp_api_keys, *(person.key for person in people)]
     secrets_to_hide = [key.get_secret_value() for key in keys if key]
 
     def redact_all(text: str) -> str:

@@ -26,6 +26,7 @@ from tests.http_helpers import KEY_A
 from tests.rest_helpers import rest_server
 
 pytestmark = pytest.mark.anyio
+pytest.importorskip("schemathesis", reason="schemathesis needs Python 3.11 or later")
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = 20

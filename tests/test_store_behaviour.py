@@ -24,7 +24,14 @@ from letexto_mcp.store import (
     StateStore,
     StoreError,
 )
-from letexto_mcp.store.base import NONCE_PURGE_GRACE, ApprovalRecord, Decision
+from letexto_mcp.store.base import (
+    NONCE_PURGE_GRACE,
+    OAUTH_GRANT_PURGE_GRACE,
+    ApprovalRecord,
+    Decision,
+    OAuthConnection,
+    OAuthGrant,
+)
 from letexto_mcp.store.postgres import PostgresStore
 from tests.postgres_helpers import fresh_schema
 
@@ -661,3 +668,97 @@ async def test_prune_forgets_old_approvals_and_their_messages(store: StateStore)
     assert pruned.approvals == 1
     assert await store.get_approval("old") is None and await store.approval_messages("old", 0, 10) == []
     assert await store.get_approval("new") is not None
+
+
+# -- OAuth: registered clients, connections, codes and refresh tokens ---------------------------------
+
+
+def _connection(connection_id: str = "con-1", at: float = 100.0, **changes: Any) -> OAuthConnection:
+    return replace(
+        OAuthConnection(
+            id=connection_id,
+            client_id="client-1",
+            client_name="Claude",
+            redirect_host="claude.ai",
+            person="awa",
+            tenant="oauth:abc",
+            scopes=["letexto.read", "letexto.send"],
+            resource="https://sms.example.ci/mcp",
+            created_at=at,
+            sealed_key="v1.sealed-bytes",
+        ),
+        **changes,
+    )
+
+
+def _grant(digest: str = "d" * 64, kind: str = "refresh", expires_at: float = 500.0) -> OAuthGrant:
+    return OAuthGrant(digest, kind, "con-1", "client-1", expires_at, {"scopes": ["letexto.read"], "n": 1.5})
+
+
+async def test_an_oauth_client_is_registered_once_and_read_back(store: StateStore) -> None:
+    metadata = {"client_name": "Cl\u00e9 \u00e0 \u00e9crire", "redirect_uris": ["https://claude.ai/cb"]}
+    await store.oauth_save_client("client-1", metadata, 100.0)
+    assert await store.oauth_get_client("client-1") == metadata
+    assert await store.oauth_get_client("client-2") is None
+    with pytest.raises(StoreError):
+        await store.oauth_save_client("client-1", {"client_name": "another"}, 101.0)
+    assert await store.oauth_get_client("client-1") == metadata
+
+
+async def test_connections_are_listed_newest_first_and_revoked_once(store: StateStore) -> None:
+    await store.oauth_create_connection(_connection("con-1", 100.0))
+    await store.oauth_create_connection(_connection("con-2", 200.0, sealed_key=None))
+    with pytest.raises(StoreError):
+        await store.oauth_create_connection(_connection("con-1", 300.0))
+    assert [c.id for c in await store.oauth_list_connections()] == ["con-2", "con-1"]
+    assert [c.id for c in await store.oauth_list_connections(limit=1)] == ["con-2"]
+    assert await store.oauth_get_connection("con-1") == _connection("con-1", 100.0)
+
+    results: list[bool] = []
+
+    async def revoke() -> None:
+        results.append(await store.oauth_revoke_connection("con-1", 250.0))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(10):
+            group.start_soon(revoke)
+    assert results.count(True) == 1
+    revoked = await store.oauth_get_connection("con-1")
+    assert revoked is not None and revoked.revoked_at == 250.0 and not revoked.active
+    assert revoked.sealed_key is None, "a revoked connection forgets the LeTexto key it held"
+    assert [c.id for c in await store.oauth_list_connections()] == ["con-2"]
+    assert [c.id for c in await store.oauth_list_connections(include_revoked=True)] == ["con-2", "con-1"]
+    assert await store.oauth_revoke_connection("nope", 250.0) is False
+    assert await store.oauth_get_connection("nope") is None
+
+
+async def test_a_grant_is_used_once_and_never_after_it_expired(store: StateStore) -> None:
+    await store.oauth_save_grant(_grant(), 100.0)
+    assert await store.oauth_get_grant("d" * 64) == _grant()
+    with pytest.raises(StoreError):
+        await store.oauth_save_grant(_grant(), 100.0)
+    results: list[bool] = []
+
+    async def use() -> None:
+        results.append(await store.oauth_use_grant("d" * 64, 200.0))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(use)
+    assert results.count(True) == 1
+    used = await store.oauth_get_grant("d" * 64)
+    assert used is not None and used.used_at == 200.0, "a used grant is kept: presenting it again is a replay"
+
+    await store.oauth_save_grant(_grant("e" * 64, kind="code", expires_at=300.0), 100.0)
+    assert await store.oauth_use_grant("e" * 64, 300.0) is False, "expired"
+    assert await store.oauth_use_grant("f" * 64, 100.0) is False, "unknown"
+    with pytest.raises(ValueError):
+        await store.oauth_save_grant(_grant("g" * 64, kind="access"), 100.0)
+
+
+async def test_grants_long_expired_are_forgotten_when_new_ones_are_saved(store: StateStore) -> None:
+    await store.oauth_save_grant(_grant("a" * 64, expires_at=100.0), 50.0)
+    await store.oauth_save_grant(_grant("b" * 64, expires_at=100.0 + OAUTH_GRANT_PURGE_GRACE), 50.0)
+    await store.oauth_save_grant(_grant("c" * 64, expires_at=10**9), 101.0 + OAUTH_GRANT_PURGE_GRACE)
+    assert await store.oauth_get_grant("a" * 64) is None
+    assert await store.oauth_get_grant("b" * 64) is not None

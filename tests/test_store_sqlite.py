@@ -229,3 +229,23 @@ async def test_a_version_1_state_file_is_upgraded_in_place(tmp_path: Path) -> No
         await store.close()
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+
+
+async def test_a_version_5_state_file_gains_the_oauth_tables_in_place(tmp_path: Path) -> None:
+    from letexto_mcp.store.base import OAuthGrant
+
+    path = tmp_path / "state.db"
+    await SqliteStore(path).close()
+    with sqlite3.connect(path) as conn:  # as a file written by the version before remote connectors
+        for table in ("oauth_clients", "oauth_connections", "oauth_grants"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE schema_version SET version = 5")
+    upgraded = SqliteStore(path)
+    try:
+        await upgraded.oauth_save_client("c-1", {"client_name": "Claude"}, 1.0)
+        await upgraded.oauth_save_grant(OAuthGrant("d" * 64, "code", "con-1", "c-1", 100.0), 1.0)
+        assert await upgraded.oauth_use_grant("d" * 64, 2.0) is True
+    finally:
+        await upgraded.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (SCHEMA_VERSION,)

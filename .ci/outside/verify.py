@@ -11,6 +11,7 @@ import re
 import socket
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,17 @@ def cmd_conformance(path: str) -> str:
     )
 
 
+def cmd_conformance_clean(path: str) -> str:
+    """A run without a baseline: every scenario passed, none failed."""
+    output = re.sub(r"\x1b\[[0-9;]*m", "", Path(path).read_text(encoding="utf-8", errors="replace"))
+    totals = re.search(r"Total: (\d+) passed, (\d+) failed", output)
+    if totals is None or totals.group(2) != "0" or totals.group(1) == "0":
+        failed = re.findall(r"^✗ (\S+)", output, re.M)
+        raise CheckFailed(f"failed: {', '.join(failed) or 'no totals in the output'}")
+    passed = re.findall(r"^✓ ([^:]+):", output, re.M)
+    return f"{totals.group(1)} checks passed: {', '.join(passed)}"
+
+
 def cmd_claude_mcp_list(path: str, *expectations: str) -> str:
     """`claude mcp list`: each `name=connected` server is ✔ Connected, each `name=failed` is ✘."""
     lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
@@ -273,6 +285,160 @@ def cmd_claude_mcp_list(path: str, *expectations: str) -> str:
     return ", ".join(f"{name} {state}" for name, state in sorted(status.items()))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the flow reads each Location itself
+
+
+def _http(
+    method: str, url: str, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any, str]:
+    """(status, headers, body) of one request, redirects not followed."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)  # noqa: S310 - loopback
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as answer:
+            return answer.status, answer.headers, answer.read().decode("utf-8")
+    except urllib.error.HTTPError as answer:
+        return answer.code, answer.headers, answer.read().decode("utf-8")
+
+
+def _consent(authorization_url: str, connect_key: str) -> str:
+    """Follow /authorize to the consent page and allow with `connect_key`: where the browser goes next."""
+    import html
+    from urllib.parse import urlencode, urlsplit
+
+    status, headers, text = _http("GET", authorization_url)
+    if status != 302:
+        raise CheckFailed(f"/authorize answered {status}: {text[:200]}")
+    consent_url = headers["Location"]
+    status, _, page = _http("GET", consent_url)
+    found = {name: re.search(rf'name="{name}" value="([^"]*)"', page) for name in ("request", "csrf")}
+    if status != 200 or not all(found.values()):
+        raise CheckFailed(f"the consent page answered {status}")
+    fields = {name: html.unescape(match.group(1)) for name, match in found.items() if match}
+    form = urlencode({**fields, "key": connect_key, "action": "allow"}).encode()
+    parts = urlsplit(consent_url)
+    status, headers, _ = _http(
+        "POST",
+        f"{parts.scheme}://{parts.netloc}/oauth/consent",
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    if status != 303:
+        raise CheckFailed(f"the consent page answered {status} to Allow")
+    return str(headers["Location"])
+
+
+def cmd_oauth_register(base: str, redirect_uri: str) -> str:
+    """Register a public client (dynamic registration) and print its client_id."""
+    body = json.dumps(
+        {
+            "client_name": "MCP conformance suite",
+            "redirect_uris": [redirect_uri],
+            "token_endpoint_auth_method": "none",
+        }
+    ).encode()
+    status, _, text = _http("POST", base + "/register", body, {"Content-Type": "application/json"})
+    if status != 201:
+        raise CheckFailed(f"/register answered {status}: {text[:200]}")
+    return str(json.loads(text)["client_id"])
+
+
+def cmd_oauth_consent(log: str, connect_key: str, seconds: str = "60") -> str:
+    """Play the person for a tool waiting on a browser: read the authorization URL it printed to `log`,
+    allow on the consent page with `connect_key`, and deliver the redirect to the tool's callback."""
+    deadline = time.monotonic() + float(seconds)
+    url = None
+    while url is None:
+        text = Path(log).read_text(encoding="utf-8") if Path(log).exists() else ""
+        match = re.search(r"^(https?://\S+/authorize\?\S+)$", text, re.M)
+        if match:
+            url = match.group(1)
+        elif time.monotonic() > deadline:
+            raise CheckFailed(f"no authorization URL in {log}")
+        else:
+            time.sleep(0.2)
+    callback = _consent(url, connect_key)
+    for _ in range(50):  # the tool's callback server may still be starting
+        try:
+            status, _, _ = _http("GET", callback)
+            return f"allowed; the callback answered {status}"
+        except OSError:
+            time.sleep(0.2)
+    raise CheckFailed("the callback server did not answer")
+
+
+def cmd_oauth_token(base: str, connect_key: str, scope: str, out: str) -> str:
+    """An OAuth access token from the server's own authorization server, obtained as a person's browser
+    would (register, /authorize, the consent page's form with a connect key, /token), written to `out`."""
+    import base64
+    import hashlib
+    import html
+    import secrets
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    callback = "http://127.0.0.1:9/callback"
+    body = json.dumps(
+        {
+            "client_name": "MCP Inspector (outside checks)",
+            "redirect_uris": [callback],
+            "token_endpoint_auth_method": "none",
+        }
+    ).encode()
+    status, _, text = _http("POST", base + "/register", body, {"Content-Type": "application/json"})
+    if status != 201:
+        raise CheckFailed(f"/register answered {status}: {text[:200]}")
+    client_id = json.loads(text)["client_id"]
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": callback,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "outside",
+            "scope": scope,
+            "resource": base + "/mcp",
+        }
+    )
+    status, headers, text = _http("GET", f"{base}/authorize?{query}")
+    if status != 302:
+        raise CheckFailed(f"/authorize answered {status}: {text[:200]}")
+    status, _, page = _http("GET", headers["Location"])
+    fields = {
+        name: html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+        for name in ("request", "csrf")
+    }
+    form = urlencode({**fields, "key": connect_key, "action": "allow"}).encode()
+    status, headers, text = _http(
+        "POST", base + "/oauth/consent", form, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    if status != 303:
+        raise CheckFailed(f"the consent page answered {status}")
+    code = parse_qs(urlsplit(headers["Location"]).query)["code"][0]
+    form = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": callback,
+            "client_id": client_id,
+            "code_verifier": verifier,
+            "resource": base + "/mcp",
+        }
+    ).encode()
+    status, _, text = _http(
+        "POST", base + "/token", form, {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    if status != 200:
+        raise CheckFailed(f"/token answered {status}: {text[:200]}")
+    tokens = json.loads(text)
+    Path(out).write_text(tokens["access_token"], encoding="utf-8")
+    return f"an access token for {tokens['scope']!r}, {tokens['expires_in']} s"
+
+
 COMMANDS = {
     "free-port": cmd_free_port,
     "wait-http": cmd_wait_http,
@@ -285,6 +451,10 @@ COMMANDS = {
     "contains": cmd_contains,
     "conformance": cmd_conformance,
     "claude-mcp-list": cmd_claude_mcp_list,
+    "oauth-token": cmd_oauth_token,
+    "conformance-clean": cmd_conformance_clean,
+    "oauth-register": cmd_oauth_register,
+    "oauth-consent": cmd_oauth_consent,
 }
 
 

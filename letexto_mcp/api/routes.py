@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -55,6 +56,7 @@ from letexto_mcp.tools.registry import (
     validate_input,
     validation_messages,
 )
+from letexto_mcp.tools.scopes import required_scope, tool_refusal
 from letexto_mcp.tools.sdk_bridge import lenient_arguments
 
 logger = logging.getLogger("letexto_mcp.api")
@@ -160,6 +162,12 @@ class RestApi:
 
     async def _run(self, bound: _Bound, path_params: dict[str, str], request: Request) -> Response:
         services = self._services()
+        user = request.scope.get("user")
+        token = user.access_token if isinstance(user, AuthenticatedUser) else None
+        refusal = tool_refusal(token, bound.spec.name)
+        if refusal is not None:  # an OAuth token without this operation's scope: nothing runs
+            challenge = f'Bearer error="insufficient_scope", scope="{required_scope(bound.spec.name)}"'
+            raise Problem(403, refusal, headers={"WWW-Authenticate": challenge})
         try:
             raw = await self._arguments(bound, path_params, request)
             args = _validated(bound, raw)

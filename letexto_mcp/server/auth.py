@@ -16,6 +16,13 @@ Public paths: /healthz and /readyz (no secrets in either), /dlr/<signed token> (
 grant anything there, so the request reaches them with its headers untouched and no caller attached),
 and /api/v1/openapi.json (the REST description, which GPT Actions import by URL). On /api/v1 paths the
 refusals are RFC 9457 problem details, like every other error there.
+
+OAuth (remote connectors, see `letexto_mcp.oauth`): when configured, a Bearer credential that is not a
+static key is checked as an OAuth access token for the resource of the path (`oauth.resource.OAuthGate`):
+issuer, signature, audience, expiry and, for the built-in server, that its connection is not revoked. Its
+identity (tenant, scopes) is attached as for a static key, which gets both scopes. Every 401 then carries
+`WWW-Authenticate: Bearer resource_metadata="…"` so that a client discovers how to get a token; the OAuth
+endpoints themselves (/.well-known/…, /authorize, /token, /register, /revoke, /oauth/…) are public.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -39,9 +47,15 @@ from letexto_mcp.config import Settings
 from letexto_mcp.server.ratelimit import LocalLimiter, RequestLimiter
 from letexto_mcp.server.security import is_loopback
 from letexto_mcp.server.tenants import TENANT_PREFIX, tenant_client_id
+from letexto_mcp.tools.scopes import ALL_SCOPES
+
+if TYPE_CHECKING:
+    from letexto_mcp.oauth.resource import Identified, OAuthGate
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", OPENAPI_PATH})
 PUBLIC_PREFIXES = ("/dlr/", "/approvals/")
+OAUTH_PUBLIC_PATHS = frozenset({"/authorize", "/token", "/register", "/revoke"})
+OAUTH_PUBLIC_PREFIXES = ("/.well-known/", "/oauth/")
 LETEXTO_KEY_HEADER = "x-letexto-key"
 _CREDENTIAL_HEADERS = frozenset({b"authorization", LETEXTO_KEY_HEADER.encode()})
 _MAX_KEY_CHARS = 512
@@ -50,7 +64,7 @@ REALM = 'Bearer realm="letexto-mcp"'
 
 def bind_refusal(settings: Settings, host: str) -> str | None:
     """Why serving HTTP on `host` is refused (keys missing beyond loopback), or None when it is fine."""
-    if is_loopback(host) or settings.mcp_api_keys or settings.trusted_proxy:
+    if is_loopback(host) or settings.mcp_api_keys or settings.trusted_proxy or settings.oauth_mode() != "off":
         return None
     return (
         f"refusing to serve HTTP on {host} without authentication: set LETEXTO_MCP_API_KEYS "
@@ -103,6 +117,7 @@ class Caller:
 
     client_id: str | None
     rate_key: str
+    oauth: Identified | None = None
 
 
 async def _respond(
@@ -129,8 +144,11 @@ class AccessGuard:
         tenant_secret: Callable[[], bytes | None],
         tenant_lease: Callable[[str, str], AbstractAsyncContextManager[None]],
         limiter: RequestLimiter | None = None,
+        oauth: Callable[[], OAuthGate | None] | None = None,
     ) -> None:
         self.app = app
+        self.oauth_on = settings.oauth_mode() != "off"
+        self._oauth = oauth or (lambda: None)
         self.inner = AuthContextMiddleware(app)
         self.keys = ApiKeys([k.get_secret_value() for k in settings.mcp_api_keys])
         self.multi_tenant = settings.multi_tenant
@@ -138,10 +156,11 @@ class AccessGuard:
         self._secret = tenant_secret
         self._lease = tenant_lease
 
-    @staticmethod
-    def is_public(scope: Scope) -> bool:
+    def is_public(self, scope: Scope) -> bool:
         path: str = scope.get("path", "")
-        return scope["method"] == "OPTIONS" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+        if scope["method"] == "OPTIONS" or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return True
+        return self.oauth_on and (path in OAUTH_PUBLIC_PATHS or path.startswith(OAUTH_PUBLIC_PREFIXES))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.is_public(scope):
@@ -153,17 +172,24 @@ class AccessGuard:
             return
         headers = Headers(scope=scope)
         mcp_key: str | None = None
-        if self.keys:
-            presented = _bearer(headers)
-            if presented is None:
-                await self._unauthorized(scope, send, "missing", "send 'Authorization: Bearer <key>'")
-                return
-            mcp_key = self.keys.match(presented)
-            if mcp_key is None:
+        oauth_caller: Identified | None = None
+        gate = self._oauth()
+        presented = _bearer(headers) if self.keys or self.oauth_on else None
+        if presented is None and (self.keys or self.oauth_on) and not self._letexto_key_alone(headers):
+            await self._unauthorized(scope, send, "missing", "send 'Authorization: Bearer <key>'")
+            return
+        if presented is not None:
+            mcp_key = self.keys.match(presented) if self.keys else None
+            if mcp_key is None and gate is not None:
+                oauth_caller = await gate.identify(presented, scope.get("path", ""))
+            if mcp_key is None and oauth_caller is None:
                 await self._unauthorized(
-                    scope, send, "invalid_token", "this key is not accepted by this server"
+                    scope, send, "invalid_token", "this key or token is not accepted by this server"
                 )
                 return
+        if oauth_caller is not None:
+            await self._serve_oauth(scope, receive, send, oauth_caller)
+            return
         letexto_key: str | None = None
         if self.multi_tenant:
             letexto_key = _usable_key(headers.get(LETEXTO_KEY_HEADER))
@@ -186,6 +212,26 @@ class AccessGuard:
         async with self._lease(TENANT_PREFIX + caller.client_id, letexto_key):
             await self.inner(identified, receive, send)
 
+    def _letexto_key_alone(self, headers: Headers) -> bool:
+        """A multi-tenant server without client keys takes X-LeTexto-Key alone, OAuth or not: whoever holds
+        a LeTexto key could get a token for it on the consent page anyway."""
+        return self.multi_tenant and not self.keys and headers.get(LETEXTO_KEY_HEADER) is not None
+
+    async def _serve_oauth(self, scope: Scope, receive: Receive, send: Send, identified: Identified) -> None:
+        """An OAuth caller: its connection's tenant and scopes; in multi-tenant mode its connection's key."""
+        caller = Caller(identified.token.tenant, identified.rate_id, identified)
+        wait = self.limiter.hit(caller.rate_key)
+        if wait:
+            body = {"error": "rate_limited", "error_description": f"too many requests; retry in {wait}s"}
+            await _respond(scope, send, 429, body, {"Retry-After": str(wait)})
+            return
+        request = self._identified(scope, caller)
+        if identified.letexto_key is None:
+            await self.inner(request, receive, send)
+            return
+        async with self._lease(identified.token.tenant, identified.letexto_key):
+            await self.inner(request, receive, send)
+
     def _caller(self, scope: Scope, secret: bytes, mcp_key: str | None, letexto_key: str | None) -> Caller:
         if mcp_key is None and letexto_key is None:
             client = scope.get("client") or ("unknown", 0)
@@ -198,13 +244,19 @@ class AccessGuard:
         """The request as the app sees it: credentials removed, the caller attached."""
         scope = dict(scope)
         scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() not in _CREDENTIAL_HEADERS]
-        if caller.client_id is not None:
-            token = AccessToken(token=caller.client_id, client_id=caller.client_id, scopes=[])
+        if caller.oauth is not None:
+            scope["user"] = AuthenticatedUser(caller.oauth.token)
+            scope["auth"] = AuthCredentials(caller.oauth.token.scopes)
+        elif caller.client_id is not None:  # a static client key: every scope
+            token = AccessToken(token=caller.client_id, client_id=caller.client_id, scopes=list(ALL_SCOPES))
             scope["user"] = AuthenticatedUser(token)
-            scope["auth"] = AuthCredentials([])
+            scope["auth"] = AuthCredentials(list(ALL_SCOPES))
         return scope
 
     async def _unauthorized(self, scope: Scope, send: Send, error: str, description: str) -> None:
         challenge = REALM if error == "missing" else f'{REALM}, error="{error}"'
+        gate = self._oauth()
+        if gate is not None:  # RFC 9728 §5.1: where a client learns how to get a token for this resource
+            challenge += f', resource_metadata="{gate.metadata_url(scope.get("path", ""))}"'
         body = {"error": "unauthorized" if error == "missing" else error, "error_description": description}
         await _respond(scope, send, 401, body, {"WWW-Authenticate": challenge})

@@ -12,8 +12,9 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from letexto_mcp.schemas.inputs import ListSendersInput
 from letexto_mcp.tools.account import balance_of
 from letexto_mcp.tools.registry import services_of
+from letexto_mcp.tools.scopes import SCOPE_READ, scope_refusal
 from letexto_mcp.tools.senders import senders_of
-from letexto_mcp.tools.tenancy import tenant_of
+from letexto_mcp.tools.tenancy import caller_token, tenant_of
 
 DAY_SECONDS = 86_400
 HISTORY_LIMIT = 1000
@@ -30,6 +31,13 @@ def _day_bounds(day: str) -> tuple[float, float]:
     return start.timestamp(), start.timestamp() + DAY_SECONDS
 
 
+def require_read(ctx: Context) -> None:
+    """Resources are reads: an OAuth token without `letexto.read` gets a ResourceError naming it."""
+    refusal = scope_refusal(caller_token(ctx), SCOPE_READ, "read resources")
+    if refusal is not None:
+        raise ResourceError(refusal)
+
+
 def register_extras(server: MCPServer) -> None:
     """Add the resources and the prompt to `server`."""
 
@@ -43,6 +51,7 @@ def register_extras(server: MCPServer) -> None:
         mime_type="application/json",
     )
     async def send_history(day: str, ctx: Context) -> str:
+        require_read(ctx)
         services = services_of(ctx)
         start, end = _day_bounds(day)
         entries = await services.store.list_audit(
@@ -77,6 +86,7 @@ def register_extras(server: MCPServer) -> None:
         mime_type="application/json",
     )
     async def account(item: str, ctx: Context) -> str:
+        require_read(ctx)
         services, tenant = services_of(ctx), tenant_of(ctx)
         try:
             if item == "balance":

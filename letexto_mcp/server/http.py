@@ -11,6 +11,9 @@ Routes:
   send, and the bot endpoint (see `letexto_mcp.web`); they authenticate approvers themselves, and an
   MCP client key grants nothing there.
 - `/api/v1/...`: the same tools as REST operations, described at `/api/v1/openapi.json` (see `api`).
+- with OAuth configured (see `letexto_mcp.oauth`): the protected-resource metadata under
+  `/.well-known/oauth-protected-resource`, and for the built-in authorization server its metadata,
+  JWKS, `/authorize`, `/token`, `/register`, `/revoke`, and the consent and connections pages (`/oauth/…`).
 
 Every other path needs `Authorization: Bearer <key>` when LETEXTO_MCP_API_KEYS is set (see
 `server.auth`), Host/Origin checks guard against DNS rebinding (see `server.security`), bodies over
@@ -182,6 +185,8 @@ def _describe_start(settings: Settings, host: str) -> None:
     auth = f"{len(settings.mcp_api_keys)} API key(s)" if settings.mcp_api_keys else "none"
     if not settings.mcp_api_keys and settings.trusted_proxy:
         auth = "none here (behind a trusted proxy)"
+    if settings.oauth_mode() != "off":
+        auth += f" + OAuth ({settings.oauth_mode()})"
     logger.info(
         "HTTP app ready (bind %s): auth %s; tenants %s; delivery reports %s",
         host,
@@ -247,6 +252,11 @@ def build_http_app(
     notices = ResourceNotices(bus, lambda: runtime.services.store if runtime.services else None)
     publish = notices.publish
 
+    oauth = None
+    if settings.oauth_mode() != "off":
+        from letexto_mcp.oauth.app import OAuthParts  # only servers with OAuth load it (jwt, cryptography)
+
+        oauth = OAuthParts(settings)
     readiness = Readiness(lambda: runtime.services)
     routes: list[BaseRoute] = [
         *mcp_app.routes,
@@ -259,6 +269,7 @@ def build_http_app(
         ),
         *approval_routes(runtime.approval_pages),
         *RestApi(settings, runtime.require_services, security).routes(),
+        *(oauth.routes() if oauth is not None else []),
     ]
 
     @asynccontextmanager
@@ -268,6 +279,8 @@ def build_http_app(
             runtime.services = services
             runtime.tenant_secret = await tenant_secret(services.settings, services.store)
             runtime.approvals = await approval_web_context(services, host)
+            if oauth is not None:
+                await oauth.start(services, runtime.tenant_secret, runtime.approvals)
             try:
                 async with AsyncExitStack() as stack:
                     if services.settings.multi_tenant:
@@ -280,6 +293,8 @@ def build_http_app(
                     yield
                     background.cancel_scope.cancel()
             finally:
+                if oauth is not None:
+                    oauth.stop()
                 runtime.services = None
                 runtime.tenant_secret = None
                 runtime.approvals = None
@@ -298,10 +313,12 @@ def build_http_app(
             tenant_secret=lambda: runtime.tenant_secret,
             tenant_lease=runtime.tenant_lease,
             limiter=request_limiter(settings, runtime),
+            oauth=oauth.gate if oauth is not None else None,
         ),
         Middleware(LateResponseGuard),
     ]
     install_closing_session_filter()
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime  # what tests and benchmarks may inspect (never a key)
+    app.state.oauth = oauth
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
+from letexto_mcp.server.extras import require_read
 from letexto_mcp.tools.registry import services_of
 from letexto_mcp.tools.status import message_status
 from letexto_mcp.tools.tenancy import tenant_of
@@ -26,6 +27,7 @@ def register_message_resource(server: MCPServer) -> None:
         mime_type="application/json",
     )
     async def message(message_id: str, ctx: Context) -> str:
+        require_read(ctx)
         services = services_of(ctx)
         try:
             result = await message_status(services, tenant_of(ctx), message_id)

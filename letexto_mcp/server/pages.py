@@ -19,7 +19,9 @@ class HttpPages:
         self._settings = settings
 
     def reachable(self) -> bool:
-        return bool(self._settings.approver_keys)
+        settings = self._settings  # connect-key holders and (multi-tenant) key owners decide their own
+        oauth_people = settings.oauth_mode() == "builtin" and (settings.connect_keys or settings.multi_tenant)
+        return bool(settings.approver_keys or oauth_people)
 
     def opens_itself(self) -> bool:
         return False

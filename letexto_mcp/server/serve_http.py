@@ -39,7 +39,7 @@ def make_http_server(
     )
     secrets = [s.get_secret_value() for s in [settings.api_token, *settings.mcp_api_keys] if s]
     secrets += [s.decode() for s in settings.state_secrets()]
-    secrets += [approver.key.get_secret_value() for approver in settings.approver_keys]
+    secrets += [person.key.get_secret_value() for person in [*settings.approver_keys, *settings.connect_keys]]
     install_log_filter(secrets)
     return uvicorn.Server(config)
 

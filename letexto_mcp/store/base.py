@@ -266,6 +266,75 @@ class WebhookDelivery:
     lease_until: float | None = None
 
 
+OAUTH_GRANT_KINDS: frozenset[str] = frozenset({"code", "refresh"})
+# Expired authorization codes and refresh tokens are forgotten this long after their expiry (a used
+# one is kept until then, so that presenting it again is recognised as a replay).
+OAUTH_GRANT_PURGE_GRACE = 86_400.0
+
+
+@dataclass(frozen=True)
+class OAuthConnection:
+    """One hosted assistant a person allowed (one consent): what the operator lists and revokes.
+
+    `person` names who allowed it (a connect or approver key's name, or `LeTexto key lt_…abcd` in
+    multi-tenant mode), never a key. `sealed_key` is that person's LeTexto key in multi-tenant mode,
+    sealed with AES-GCM (see `oauth.sealing`); revoking a connection forgets it.
+    """
+
+    id: str
+    client_id: str
+    client_name: str
+    redirect_host: str
+    person: str
+    tenant: str
+    scopes: list[str]
+    resource: str
+    created_at: float
+    sealed_key: str | None = None
+    revoked_at: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def record_json(self) -> str:
+        """The fields that never change, as stored (`sealed_key` and `revoked_at` have columns)."""
+        data = asdict(self)
+        del data["sealed_key"], data["revoked_at"]
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+    @classmethod
+    def from_stored(cls, record: str, sealed_key: str | None, revoked_at: float | None) -> OAuthConnection:
+        data = json.loads(record)
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**{**known, "sealed_key": sealed_key, "revoked_at": revoked_at})
+
+
+@dataclass(frozen=True)
+class OAuthGrant:
+    """An authorization code or a refresh token, known by its digest only (SHA-256, hex): never the
+    token itself. `data` is what the grant carries (scopes, resource; a code's redirect URI and PKCE
+    challenge). Used once: `used_at` is set by the exchange, and a used grant presented again is a replay.
+    """
+
+    digest: str
+    kind: str
+    connection_id: str
+    client_id: str
+    expires_at: float
+    data: dict[str, Any] = field(default_factory=dict)
+    used_at: float | None = None
+
+    def data_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def check_grant_kind(kind: str) -> None:
+    """Refuse a grant kind the authorization server would not understand."""
+    if kind not in OAUTH_GRANT_KINDS:
+        raise ValueError(f"OAuth grant kind must be one of {sorted(OAUTH_GRANT_KINDS)}, got {kind!r}")
+
+
 def check_webhook_finish(state: str, next_attempt_at: float | None) -> None:
     """Refuse a finish the queue would not understand: a retry needs its time, an end has none."""
     if state not in WEBHOOK_STATES:
@@ -497,6 +566,49 @@ class StateStore(Protocol):
     ) -> list[WebhookDelivery]:
         """The newest deliveries (by `created_at`, then `event_id`, both descending, then target), in
         any state, at most `limit`; only one event's with `event_id`: the operator's delivery log."""
+        ...
+
+    async def oauth_save_client(self, client_id: str, metadata: dict[str, Any], now: float) -> None:
+        """Keep a client registered by OAuth dynamic registration (its metadata, never a secret);
+        registering an id that exists raises StoreError."""
+        ...
+
+    async def oauth_get_client(self, client_id: str) -> dict[str, Any] | None:
+        """A registered client's metadata, or None."""
+        ...
+
+    async def oauth_create_connection(self, connection: OAuthConnection) -> None:
+        """Keep a new connection (a person's consent); an id that exists raises StoreError."""
+        ...
+
+    async def oauth_get_connection(self, connection_id: str) -> OAuthConnection | None:
+        """The connection, revoked or not (None when unknown)."""
+        ...
+
+    async def oauth_list_connections(
+        self, *, include_revoked: bool = False, limit: int = 100
+    ) -> list[OAuthConnection]:
+        """Connections, newest first (by `created_at`, then id), at most `limit`; active ones only
+        unless `include_revoked`."""
+        ...
+
+    async def oauth_revoke_connection(self, connection_id: str, now: float) -> bool:
+        """Atomically: an active connection becomes revoked at `now` and forgets its sealed LeTexto key.
+        True when this call revoked it; False when unknown or already revoked."""
+        ...
+
+    async def oauth_save_grant(self, grant: OAuthGrant, now: float) -> None:
+        """Keep a new code or refresh token (by digest); grants expired for longer than
+        OAUTH_GRANT_PURGE_GRACE at `now` are forgotten. A digest that exists raises StoreError."""
+        ...
+
+    async def oauth_get_grant(self, digest: str) -> OAuthGrant | None:
+        """The grant with this digest, used or not (None when unknown or purged)."""
+        ...
+
+    async def oauth_use_grant(self, digest: str, now: float) -> bool:
+        """Atomically mark an unused grant used at `now`, if it has not expired: True for the one call
+        that did; False when unknown, expired or already used (a replay)."""
         ...
 
     async def close(self) -> None:

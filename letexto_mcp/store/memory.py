@@ -19,6 +19,7 @@ import anyio
 from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
+    OAUTH_GRANT_PURGE_GRACE,
     REPORT_RETENTION,
     WEBHOOK_PENDING,
     ApprovalRecord,
@@ -27,12 +28,15 @@ from letexto_mcp.store.base import (
     Decision,
     DeliveryReport,
     IdempotencyRecord,
+    OAuthConnection,
+    OAuthGrant,
     OpenAttempt,
     Pruned,
     RateResult,
     SendMark,
     StoreError,
     WebhookDelivery,
+    check_grant_kind,
     check_idempotency_state,
     check_mark_state,
     check_webhook_finish,
@@ -66,6 +70,9 @@ class MemoryStore:
         self._approvals: dict[str, ApprovalRecord] = {}
         self._approval_messages: dict[str, list[tuple[str, str]]] = {}
         self._webhooks: dict[tuple[str, str], WebhookDelivery] = {}  # (event_id, target) -> delivery
+        self._oauth_clients: dict[str, dict[str, Any]] = {}
+        self._oauth_connections: dict[str, OAuthConnection] = {}
+        self._oauth_grants: dict[str, OAuthGrant] = {}
 
     def _check_open(self) -> None:
         if self._closed:
@@ -484,6 +491,78 @@ class MemoryStore:
             rows.sort(key=lambda row: row.target)  # stable sorts: newest event first, targets in order
             rows.sort(key=lambda row: (row.created_at, row.event_id), reverse=True)
             return rows[: max(0, limit)]
+
+    # -- OAuth: clients, connections, grants ------------------------------------------------------
+
+    async def oauth_save_client(self, client_id: str, metadata: dict[str, Any], now: float) -> None:
+        stored = _json_copy(metadata)
+        async with self._lock:
+            self._check_open()
+            if client_id in self._oauth_clients:
+                raise StoreError(f"OAuth client {client_id!r} exists already")
+            self._oauth_clients[client_id] = stored
+
+    async def oauth_get_client(self, client_id: str) -> dict[str, Any] | None:
+        async with self._lock:
+            self._check_open()
+            found = self._oauth_clients.get(client_id)
+            return None if found is None else _json_copy(found)
+
+    async def oauth_create_connection(self, connection: OAuthConnection) -> None:
+        async with self._lock:
+            self._check_open()
+            if connection.id in self._oauth_connections:
+                raise StoreError(f"OAuth connection {connection.id!r} exists already")
+            self._oauth_connections[connection.id] = copy.deepcopy(connection)
+
+    async def oauth_get_connection(self, connection_id: str) -> OAuthConnection | None:
+        async with self._lock:
+            self._check_open()
+            return copy.deepcopy(self._oauth_connections.get(connection_id))
+
+    async def oauth_list_connections(
+        self, *, include_revoked: bool = False, limit: int = 100
+    ) -> list[OAuthConnection]:
+        async with self._lock:
+            self._check_open()
+            found = [c for c in self._oauth_connections.values() if include_revoked or c.active]
+            found.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+            return copy.deepcopy(found[: max(0, limit)])
+
+    async def oauth_revoke_connection(self, connection_id: str, now: float) -> bool:
+        async with self._lock:
+            self._check_open()
+            found = self._oauth_connections.get(connection_id)
+            if found is None or not found.active:
+                return False
+            self._oauth_connections[connection_id] = replace(found, revoked_at=now, sealed_key=None)
+            return True
+
+    async def oauth_save_grant(self, grant: OAuthGrant, now: float) -> None:
+        check_grant_kind(grant.kind)
+        stored = replace(grant, data=_json_copy(grant.data))
+        async with self._lock:
+            self._check_open()
+            horizon = now - OAUTH_GRANT_PURGE_GRACE
+            for stale in [d for d, g in self._oauth_grants.items() if g.expires_at < horizon]:
+                del self._oauth_grants[stale]
+            if grant.digest in self._oauth_grants:
+                raise StoreError("this OAuth grant exists already")
+            self._oauth_grants[grant.digest] = stored
+
+    async def oauth_get_grant(self, digest: str) -> OAuthGrant | None:
+        async with self._lock:
+            self._check_open()
+            return copy.deepcopy(self._oauth_grants.get(digest))
+
+    async def oauth_use_grant(self, digest: str, now: float) -> bool:
+        async with self._lock:
+            self._check_open()
+            found = self._oauth_grants.get(digest)
+            if found is None or found.used_at is not None or now >= found.expires_at:
+                return False
+            self._oauth_grants[digest] = replace(found, used_at=now)
+            return True
 
     async def close(self) -> None:
         async with self._lock:

@@ -154,12 +154,29 @@ CREATE TABLE attempts (
 CREATE INDEX attempts_replica ON attempts (replica);
 """
 
+# Remote connectors (OAuth 2.1): registered clients, connections (a person's consent) and the codes
+# and refresh tokens, each known by its SHA-256 digest only. Using a grant is one conditional UPDATE.
+_OAUTH = """
+CREATE TABLE oauth_clients (
+    client_id TEXT PRIMARY KEY, metadata TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE oauth_connections (
+    id TEXT PRIMARY KEY, created_at DOUBLE PRECISION NOT NULL, revoked_at DOUBLE PRECISION,
+    sealed_key TEXT, record TEXT NOT NULL);
+CREATE INDEX oauth_connections_created ON oauth_connections (created_at);
+CREATE TABLE oauth_grants (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('code', 'refresh')),
+    connection_id TEXT NOT NULL, client_id TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL,
+    used_at DOUBLE PRECISION, data TEXT NOT NULL);
+CREATE INDEX oauth_grants_expiry ON oauth_grants (expires_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "secrets, nonces, idempotency, send marks, budget, rate, audit, delivery reports", _STATE),
     # Approvals are a feature of their own (SQLite gained them in its schema 4): their own step.
     Migration(2, "approval records and their messages", _APPROVALS),
     Migration(3, "the outbound webhook queue", _WEBHOOKS),
     Migration(4, "replicas' heartbeats and the sends on the wire they own", _LEASES),
+    Migration(5, "OAuth clients, connections and grants", _OAUTH),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 # Migrations may wait for another replica's: longer than a statement's usual deadline.

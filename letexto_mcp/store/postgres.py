@@ -48,6 +48,7 @@ from psycopg_pool import AsyncConnectionPool
 from letexto_mcp.state_url import mask_state_url, scrub, url_passwords
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
+    OAUTH_GRANT_PURGE_GRACE,
     REPORT_RETENTION,
     WEBHOOK_PENDING,
     ApprovalRecord,
@@ -56,6 +57,8 @@ from letexto_mcp.store.base import (
     Decision,
     DeliveryReport,
     IdempotencyRecord,
+    OAuthConnection,
+    OAuthGrant,
     OpenAttempt,
     Pruned,
     RateResult,
@@ -64,6 +67,7 @@ from letexto_mcp.store.base import (
     WebhookDelivery,
     attempt_from_json,
     attempt_json,
+    check_grant_kind,
     check_idempotency_state,
     check_mark_state,
     check_webhook_finish,
@@ -170,6 +174,19 @@ _CONSUME_APPROVAL = (
     "UPDATE approvals SET state = 'consumed' WHERE id = %s AND state = 'approved'"  # noqa: S608
     f" AND tenant = %s AND fingerprint = %s AND expires_at > %s RETURNING {_APPROVAL_COLUMNS}"
 )
+
+_CONNECTION_COLUMNS = "record, sealed_key, revoked_at"
+_GRANT_COLUMNS = "digest, kind, connection_id, client_id, expires_at, data, used_at"
+_GET_CONNECTION = f"SELECT {_CONNECTION_COLUMNS} FROM oauth_connections WHERE id = %s"  # noqa: S608
+_LIST_CONNECTIONS = (
+    f"SELECT {_CONNECTION_COLUMNS} FROM oauth_connections"  # noqa: S608
+    " WHERE %s OR revoked_at IS NULL ORDER BY created_at DESC, id DESC LIMIT %s"
+)
+_SAVE_GRANT = (
+    f"INSERT INTO oauth_grants ({_GRANT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s)"  # noqa: S608
+    " ON CONFLICT DO NOTHING"
+)
+_GET_GRANT = f"SELECT {_GRANT_COLUMNS} FROM oauth_grants WHERE digest = %s"  # noqa: S608
 
 
 # -- text that PostgreSQL would refuse ----------------------------------------------------------------
@@ -840,6 +857,91 @@ class PostgresStore:
         else:
             rows = await self._all(_WEBHOOK_EVENT_LOG, (event_id, count))
         return [WebhookDelivery(*row) for row in rows]
+
+    # -- OAuth: clients, connections, grants ------------------------------------------------------------
+
+    async def oauth_save_client(self, client_id: str, metadata: dict[str, Any], now: float) -> None:
+        payload = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
+        added = await self._run(
+            "INSERT INTO oauth_clients (client_id, metadata, created_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (client_id, payload, now),
+        )
+        if added != 1:
+            raise StoreError(f"OAuth client {client_id!r} exists already")
+
+    async def oauth_get_client(self, client_id: str) -> dict[str, Any] | None:
+        row = await self._one("SELECT metadata FROM oauth_clients WHERE client_id = %s", (client_id,))
+        found: dict[str, Any] | None = None if row is None else json.loads(row[0])
+        return found
+
+    async def oauth_create_connection(self, connection: OAuthConnection) -> None:
+        added = await self._run(
+            "INSERT INTO oauth_connections (id, created_at, revoked_at, sealed_key, record)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (
+                connection.id,
+                connection.created_at,
+                connection.revoked_at,
+                connection.sealed_key,
+                connection.record_json(),
+            ),
+        )
+        if added != 1:
+            raise StoreError(f"OAuth connection {connection.id!r} exists already")
+
+    async def oauth_get_connection(self, connection_id: str) -> OAuthConnection | None:
+        row = await self._one(_GET_CONNECTION, (connection_id,))
+        return None if row is None else OAuthConnection.from_stored(*row)
+
+    async def oauth_list_connections(
+        self, *, include_revoked: bool = False, limit: int = 100
+    ) -> list[OAuthConnection]:
+        rows = await self._all(_LIST_CONNECTIONS, (include_revoked, max(0, limit)))
+        return [OAuthConnection.from_stored(*row) for row in rows]
+
+    async def oauth_revoke_connection(self, connection_id: str, now: float) -> bool:
+        revoked = await self._run(
+            "UPDATE oauth_connections SET revoked_at = %s, sealed_key = NULL"
+            " WHERE id = %s AND revoked_at IS NULL",
+            (now, connection_id),
+        )
+        return revoked == 1
+
+    async def oauth_save_grant(self, grant: OAuthGrant, now: float) -> None:
+        check_grant_kind(grant.kind)
+        async with self._conn() as conn:
+            horizon = now - OAUTH_GRANT_PURGE_GRACE
+            await conn.execute("DELETE FROM oauth_grants WHERE expires_at < %s", (horizon,))
+            cursor = await conn.execute(
+                _SAVE_GRANT,
+                (
+                    grant.digest,
+                    grant.kind,
+                    grant.connection_id,
+                    grant.client_id,
+                    grant.expires_at,
+                    grant.data_json(),
+                    grant.used_at,
+                ),
+            )
+            added = cursor.rowcount
+        if added != 1:
+            raise StoreError("this OAuth grant exists already")
+
+    async def oauth_get_grant(self, digest: str) -> OAuthGrant | None:
+        row = await self._one(_GET_GRANT, (digest,))
+        if row is None:
+            return None
+        digest, kind, connection_id, client_id, expires_at, data, used_at = row
+        return OAuthGrant(digest, kind, connection_id, client_id, expires_at, json.loads(data), used_at)
+
+    async def oauth_use_grant(self, digest: str, now: float) -> bool:
+        used = await self._run(
+            "UPDATE oauth_grants SET used_at = %s WHERE digest = %s AND used_at IS NULL AND expires_at > %s",
+            (now, digest, now),
+        )
+        return used == 1
 
     async def close(self) -> None:
         self._closed = True

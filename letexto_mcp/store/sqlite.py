@@ -28,6 +28,7 @@ import anyio.to_thread
 from letexto_mcp.states import AttemptState
 from letexto_mcp.store.base import (
     NONCE_PURGE_GRACE,
+    OAUTH_GRANT_PURGE_GRACE,
     REPORT_RETENTION,
     WEBHOOK_PENDING,
     ApprovalRecord,
@@ -36,6 +37,8 @@ from letexto_mcp.store.base import (
     Decision,
     DeliveryReport,
     IdempotencyRecord,
+    OAuthConnection,
+    OAuthGrant,
     OpenAttempt,
     Pruned,
     RateResult,
@@ -44,6 +47,7 @@ from letexto_mcp.store.base import (
     WebhookDelivery,
     attempt_from_json,
     attempt_json,
+    check_grant_kind,
     check_idempotency_state,
     check_mark_state,
     check_webhook_finish,
@@ -55,7 +59,8 @@ from letexto_mcp.store.base import (
 # 4: approval records and their messages
 # 5: the outbound webhook queue (webhook_deliveries)
 # 6: replicas' heartbeats and the attempts they own (leases on sends on the wire)
-SCHEMA_VERSION = 6
+# 7: OAuth clients, connections and grants (remote connectors)
+SCHEMA_VERSION = 7
 _SELECT_RECORD = "SELECT state, fingerprint, result, created_at FROM idempotency WHERE tenant = ? AND key = ?"
 BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -115,6 +120,29 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, 
 CREATE INDEX IF NOT EXISTS webhook_deliveries_created ON webhook_deliveries (created_at);
 CREATE INDEX IF NOT EXISTS webhook_deliveries_finished ON webhook_deliveries (finished_at)
 """
+_OAUTH_V6 = """
+CREATE TABLE IF NOT EXISTS oauth_clients (
+    client_id TEXT PRIMARY KEY, metadata TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS oauth_connections (
+    id TEXT PRIMARY KEY, created_at REAL NOT NULL, revoked_at REAL, sealed_key TEXT, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oauth_connections_created ON oauth_connections (created_at);
+CREATE TABLE IF NOT EXISTS oauth_grants (
+    digest TEXT PRIMARY KEY, kind TEXT NOT NULL, connection_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    expires_at REAL NOT NULL, used_at REAL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS oauth_grants_expiry ON oauth_grants (expires_at)
+"""
+_CONNECTION_COLUMNS = "record, sealed_key, revoked_at"
+_GRANT_COLUMNS = "digest, kind, connection_id, client_id, expires_at, data, used_at"
+# Put together from the constants above only, never from a value.
+_GET_CONNECTION = f"SELECT {_CONNECTION_COLUMNS} FROM oauth_connections WHERE id = ?"  # noqa: S608
+_LIST_CONNECTIONS = (
+    f"SELECT {_CONNECTION_COLUMNS} FROM oauth_connections"  # noqa: S608
+    " WHERE ? OR revoked_at IS NULL ORDER BY created_at DESC, id DESC LIMIT ?"
+)
+_SAVE_GRANT = f"INSERT OR IGNORE INTO oauth_grants ({_GRANT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+_GET_GRANT = f"SELECT {_GRANT_COLUMNS} FROM oauth_grants WHERE digest = ?"  # noqa: S608
+_USE_GRANT = "UPDATE oauth_grants SET used_at = ? WHERE digest = ? AND used_at IS NULL AND expires_at > ?"
+_PURGE_GRANTS = "DELETE FROM oauth_grants WHERE expires_at < ?"
 # The columns in WebhookDelivery's field order.
 _WEBHOOK_ONE = (
     "SELECT event_id, target, event_type, tenant, payload, created_at, state, next_attempt_at, attempts,"
@@ -164,6 +192,8 @@ def _upgrade(conn: sqlite3.Connection, version: int) -> None:
             conn.execute(statement)
     if version < 5:
         _create_webhook_queue(conn)
+    if version < 7:
+        _create_oauth_tables(conn)
     conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
 
@@ -171,6 +201,19 @@ def _create_webhook_queue(conn: sqlite3.Connection) -> None:
     for statement in _WEBHOOKS_V5.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def _create_oauth_tables(conn: sqlite3.Connection) -> None:
+    for statement in _OAUTH_V6.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _grant(row: tuple[Any, ...] | None) -> OAuthGrant | None:
+    if row is None:
+        return None
+    digest, kind, connection_id, client_id, expires_at, data, used_at = row
+    return OAuthGrant(digest, kind, connection_id, client_id, expires_at, json.loads(data), used_at)
 
 
 def _webhook_rows(conn: sqlite3.Connection, query: str, params: tuple[Any, ...]) -> list[WebhookDelivery]:
@@ -241,6 +284,7 @@ class SqliteStore:
             version = row[0] if row else None
             if version is None:
                 _create_webhook_queue(conn)
+                _create_oauth_tables(conn)
                 conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
             elif version > SCHEMA_VERSION:
                 raise StoreError(
@@ -853,6 +897,117 @@ class SqliteStore:
                 ).fetchall()
                 conn.executemany("DELETE FROM attempts WHERE attempt = ?", [(row[0],) for row in rows])
                 return [attempt_from_json(row[1]) for row in rows]
+
+        return await self._run(op)
+
+    # -- OAuth: clients, connections, grants ------------------------------------------------------
+
+    async def oauth_save_client(self, client_id: str, metadata: dict[str, Any], now: float) -> None:
+        payload = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
+
+        def op() -> None:
+            with self._write() as conn:
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO oauth_clients (client_id, metadata, created_at) VALUES (?, ?, ?)",
+                    (client_id, payload, now),
+                ).rowcount
+                if added != 1:
+                    raise StoreError(f"OAuth client {client_id!r} exists already")
+
+        await self._run(op)
+
+    async def oauth_get_client(self, client_id: str) -> dict[str, Any] | None:
+        def op() -> dict[str, Any] | None:
+            row = (
+                self._connection()
+                .execute("SELECT metadata FROM oauth_clients WHERE client_id = ?", (client_id,))
+                .fetchone()
+            )
+            found: dict[str, Any] | None = None if row is None else json.loads(row[0])
+            return found
+
+        return await self._run(op)
+
+    async def oauth_create_connection(self, connection: OAuthConnection) -> None:
+        def op() -> None:
+            with self._write() as conn:
+                added = conn.execute(
+                    "INSERT OR IGNORE INTO oauth_connections (id, created_at, revoked_at, sealed_key, record)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        connection.id,
+                        connection.created_at,
+                        connection.revoked_at,
+                        connection.sealed_key,
+                        connection.record_json(),
+                    ),
+                ).rowcount
+                if added != 1:
+                    raise StoreError(f"OAuth connection {connection.id!r} exists already")
+
+        await self._run(op)
+
+    async def oauth_get_connection(self, connection_id: str) -> OAuthConnection | None:
+        def op() -> OAuthConnection | None:
+            row = self._connection().execute(_GET_CONNECTION, (connection_id,)).fetchone()
+            return None if row is None else OAuthConnection.from_stored(*row)
+
+        return await self._run(op)
+
+    async def oauth_list_connections(
+        self, *, include_revoked: bool = False, limit: int = 100
+    ) -> list[OAuthConnection]:
+        def op() -> list[OAuthConnection]:
+            rows = self._connection().execute(_LIST_CONNECTIONS, (include_revoked, max(0, limit))).fetchall()
+            return [OAuthConnection.from_stored(*row) for row in rows]
+
+        return await self._run(op)
+
+    async def oauth_revoke_connection(self, connection_id: str, now: float) -> bool:
+        def op() -> bool:
+            with self._write() as conn:
+                cursor = conn.execute(
+                    "UPDATE oauth_connections SET revoked_at = ?, sealed_key = NULL"
+                    " WHERE id = ? AND revoked_at IS NULL",
+                    (now, connection_id),
+                )
+                return cursor.rowcount == 1
+
+        return await self._run(op)
+
+    async def oauth_save_grant(self, grant: OAuthGrant, now: float) -> None:
+        check_grant_kind(grant.kind)
+
+        def op() -> None:
+            with self._write() as conn:
+                conn.execute(_PURGE_GRANTS, (now - OAUTH_GRANT_PURGE_GRACE,))
+                added = conn.execute(
+                    _SAVE_GRANT,
+                    (
+                        grant.digest,
+                        grant.kind,
+                        grant.connection_id,
+                        grant.client_id,
+                        grant.expires_at,
+                        grant.data_json(),
+                        grant.used_at,
+                    ),
+                ).rowcount
+                if added != 1:
+                    raise StoreError("this OAuth grant exists already")
+
+        await self._run(op)
+
+    async def oauth_get_grant(self, digest: str) -> OAuthGrant | None:
+        def op() -> OAuthGrant | None:
+            return _grant(self._connection().execute(_GET_GRANT, (digest,)).fetchone())
+
+        return await self._run(op)
+
+    async def oauth_use_grant(self, digest: str, now: float) -> bool:
+        def op() -> bool:
+            with self._write() as conn:
+                return conn.execute(_USE_GRANT, (now, digest, now)).rowcount == 1
 
         return await self._run(op)
 

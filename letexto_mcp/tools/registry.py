@@ -28,8 +28,9 @@ from letexto_mcp.schemas.files import committed_schema
 from letexto_mcp.schemas.jsonschema import tool_input_schema
 from letexto_mcp.services import Services
 from letexto_mcp.tools.caller import Caller
+from letexto_mcp.tools.scopes import tool_refusal
 from letexto_mcp.tools.sdk_bridge import forge_signature, sdk_tool, with_output_schema
-from letexto_mcp.tools.tenancy import tenant_of
+from letexto_mcp.tools.tenancy import caller_token, tenant_of
 
 MAX_ERRORS_SHOWN = 8
 
@@ -135,6 +136,9 @@ def _tool_function(spec: ToolSpec) -> Callable[..., Awaitable[ToolOutput | Input
     """The function the SDK calls: a lenient signature, strict validation inside."""
 
     async def run(ctx: Context, **raw: Any) -> ToolOutput | InputRequiredResult:
+        refusal = tool_refusal(caller_token(ctx), spec.name)  # an OAuth token without this tool's scope
+        if refusal is not None:
+            raise ToolError(refusal)
         args = parse_input(spec, raw)
         services = services_of(ctx)
         return await spec.handler(services, args, mcp_caller(ctx, services))

@@ -30,12 +30,20 @@ def tenant_of(ctx: Context) -> str:
     already an HMAC of the caller's keys; it reaches tools through the SDK's auth context variable,
     or through the request object the transport attached to the message.
     """
-    return tenant_for_token(get_access_token() or _request_token(ctx))
+    return tenant_for_token(caller_token(ctx))
+
+
+def caller_token(ctx: Context) -> AccessToken | None:
+    """The identity the HTTP layer attached to this call (None on stdio): its tenant and scopes."""
+    return get_access_token() or _request_token(ctx)
 
 
 def tenant_for_token(token: AccessToken | None) -> str:
     """The tenant of the identity the HTTP layer attached (None: the local user); MCP and REST share it."""
     if token is None:
         return LOCAL_TENANT
+    tenant = getattr(token, "tenant", None)  # an OAuth connection names its tenant (see oauth.identity)
+    if isinstance(tenant, str) and tenant:
+        return tenant
     client_id = getattr(token, "client_id", None) or hashlib.sha256(token.token.encode()).hexdigest()[:16]
     return f"http:{client_id}"

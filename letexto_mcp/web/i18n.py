@@ -103,6 +103,50 @@ _EN: dict[str, str] = {
     "approve": "Approve",
     "decline": "Decline",
     "go_decide": "Go to the decision",
+    # -- connecting an assistant (OAuth consent) and the connections page --
+    "consent_title": "Connect an assistant",
+    "consent_intro": "An application asks to use this LeTexto MCP server on your behalf.",
+    "consent_app": "Application",
+    "consent_redirect": "Returns to",
+    "consent_account": "LeTexto account",
+    "consent_account_server": "This server's account (key {masked})",
+    "consent_account_yours": "The account of the LeTexto API key you enter below",
+    "consent_scopes": "It will be allowed to",
+    "consent_scope_letexto.read": "Read: preview messages, delivery statuses, the balance and the senders",
+    "consent_scope_letexto.send": "Send: SMS, SMS and email campaigns, new senders — each send is still "
+    "approved by a person",
+    "consent_who": "Who you are",
+    "consent_key": "Your connect key",
+    "consent_key_hint": "A connect key or an approver key given to you by this server's operator.",
+    "consent_letexto_key": "Your LeTexto API key",
+    "consent_letexto_key_hint": "Entered once: it is kept encrypted for this connection only, never shown "
+    "again, and forgotten when the connection is revoked.",
+    "consent_signed_in": "You are signed in as {name}.",
+    "consent_allow": "Allow",
+    "consent_refuse": "Refuse",
+    "consent_hint": "Allow gives this application access until you revoke it on the connections page.",
+    "consent_expired_title": "This request has expired",
+    "consent_expired": "This connection request is unknown or more than 10 minutes old. Start connecting "
+    "again from the assistant.",
+    "consent_wrong_key": "This key is not a connect or approver key. Check it and try again.",
+    "consent_letexto_refused": "LeTexto did not accept this API key. Check it and try again.",
+    "consent_letexto_unreachable": "LeTexto could not be reached to check this key. Try again in a moment.",
+    "consent_missing_key": "Enter your key to allow the connection.",
+    "connections_title": "Connected assistants",
+    "connections_intro": "Applications allowed to use this server by OAuth. Revoking one stops its next "
+    "call.",
+    "connections_none": "No application is connected.",
+    "connections_login": "Sign in to see the connections",
+    "connections_login_intro": "Enter your approver key or connect key.",
+    "connections_login_intro_tenant": "Enter your approver key, or the LeTexto API key of your account.",
+    "connection_person": "Allowed by",
+    "connection_since": "Since",
+    "connection_scopes": "Scopes",
+    "connection_id": "Connection",
+    "revoke": "Revoke",
+    "revoked_title": "Connection revoked",
+    "revoked": "The connection {id} is revoked: its next call is refused.",
+    "key": "Key",
 }
 
 _FR: dict[str, str] = {
@@ -200,6 +244,54 @@ _FR: dict[str, str] = {
     "approve": "Approuver",
     "decline": "Refuser",
     "go_decide": "Aller à la décision",
+    # -- connecter un assistant (consentement OAuth) et la page des connexions --
+    "consent_title": "Connecter un assistant",
+    "consent_intro": "Une application demande à utiliser ce serveur MCP LeTexto en votre nom.",
+    "consent_app": "Application",
+    "consent_redirect": "Retour vers",
+    "consent_account": "Compte LeTexto",
+    "consent_account_server": "Le compte de ce serveur (clé {masked})",
+    "consent_account_yours": "Le compte de la clé d'API LeTexto que vous saisissez ci-dessous",
+    "consent_scopes": "Elle pourra",
+    "consent_scope_letexto.read": "Lire : prévisualiser des messages, les statuts de remise, le solde et "
+    "les expéditeurs",
+    "consent_scope_letexto.send": "Envoyer : SMS, campagnes SMS et e-mail, nouveaux expéditeurs — chaque "
+    "envoi reste approuvé par une personne",
+    "consent_who": "Qui vous êtes",
+    "consent_key": "Votre clé de connexion",
+    "consent_key_hint": "Une clé de connexion ou d'approbateur remise par l'exploitant de ce serveur.",
+    "consent_letexto_key": "Votre clé d'API LeTexto",
+    "consent_letexto_key_hint": "Saisie une seule fois : elle est gardée chiffrée pour cette seule "
+    "connexion, jamais réaffichée, et oubliée quand la connexion est révoquée.",
+    "consent_signed_in": "Vous êtes connecté en tant que {name}.",
+    "consent_allow": "Autoriser",
+    "consent_refuse": "Refuser",
+    "consent_hint": "Autoriser donne accès à cette application jusqu'à ce que vous la révoquiez sur la page "
+    "des connexions.",
+    "consent_expired_title": "Cette demande a expiré",
+    "consent_expired": "Cette demande de connexion est inconnue ou date de plus de 10 minutes. Relancez la "
+    "connexion depuis l'assistant.",
+    "consent_wrong_key": "Ce n'est pas une clé de connexion ou d'approbateur. Vérifiez-la et réessayez.",
+    "consent_letexto_refused": "LeTexto n'a pas accepté cette clé d'API. Vérifiez-la et réessayez.",
+    "consent_letexto_unreachable": "LeTexto n'a pas pu être joint pour vérifier cette clé. Réessayez dans "
+    "un instant.",
+    "consent_missing_key": "Saisissez votre clé pour autoriser la connexion.",
+    "connections_title": "Assistants connectés",
+    "connections_intro": "Les applications autorisées à utiliser ce serveur par OAuth. En révoquer une "
+    "bloque son prochain appel.",
+    "connections_none": "Aucune application n'est connectée.",
+    "connections_login": "Connectez-vous pour voir les connexions",
+    "connections_login_intro": "Saisissez votre clé d'approbateur ou de connexion.",
+    "connections_login_intro_tenant": "Saisissez votre clé d'approbateur, ou la clé d'API LeTexto de votre "
+    "compte.",
+    "connection_person": "Autorisée par",
+    "connection_since": "Depuis",
+    "connection_scopes": "Droits",
+    "connection_id": "Connexion",
+    "revoke": "Révoquer",
+    "revoked_title": "Connexion révoquée",
+    "revoked": "La connexion {id} est révoquée : son prochain appel est refusé.",
+    "key": "Clé",
 }
 
 CATALOGS: Mapping[str, Mapping[str, str]] = {"en": _EN, "fr": _FR}

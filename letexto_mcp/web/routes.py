@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+from pydantic import SecretStr
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
@@ -147,6 +148,10 @@ class _Pages:
             if not hmac.compare_digest(tag, session.key_tag):
                 return None  # the person's key changed since: sign in again
             return SignedIn(session, approver.name, approver)
+        if session.kind == "tenant":  # signed in with a LeTexto key on the consent page (multi-tenant)
+            return SignedIn(
+                session, session.name, ApproverKey(session.name, SecretStr(""), frozenset({session.key_tag}))
+            )
         links = ctx.sign_in_links
         if session.kind != "link" or links is None or session.name != links.name:
             return None
