@@ -220,7 +220,7 @@ class AccessGuard:
     async def _serve_oauth(self, scope: Scope, receive: Receive, send: Send, identified: Identified) -> None:
         """An OAuth caller: its connection's tenant and scopes; in multi-tenant mode its connection's key."""
         caller = Caller(identified.token.tenant, identified.rate_id, identified)
-        wait = self.limiter.hit(caller.rate_key)
+        wait = await self.limiter.hit(caller.rate_key)
         if wait:
             body = {"error": "rate_limited", "error_description": f"too many requests; retry in {wait}s"}
             await _respond(scope, send, 429, body, {"Retry-After": str(wait)})
