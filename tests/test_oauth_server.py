@@ -399,3 +399,20 @@ async def test_a_client_name_cannot_forge_log_lines_or_page_text(
     assert "Claude INFO forged line" in page.text and "\x1b" not in page.text
     registered = [r.getMessage() for r in caplog.records if "registered" in r.getMessage()]
     assert registered and all("\n" not in line and "\x1b" not in line for line in registered)
+
+
+async def test_a_token_holder_is_rate_limited_like_a_client_key(simulator: Any) -> None:
+    """LETEXTO_MCP_RATE_LIMIT holds for OAuth callers too, per connection: another connection still passes."""
+    async with oauth_server(simulator, rate_limit=3) as limited:
+        api = limited.url + "/api/v1"
+        first = await connect_with_forms(limited.url, scope="letexto.read", resource=api)
+        second = await connect_with_forms(limited.url, scope="letexto.read", resource=api)
+        async with httpx.AsyncClient() as http:
+
+            async def balance(access_token: str) -> httpx.Response:
+                return await http.get(api + "/balance", headers={"Authorization": f"Bearer {access_token}"})
+
+            answers = [await balance(first.access_token) for _ in range(4)]
+            assert [a.status_code for a in answers] == [200, 200, 200, 429]
+            assert int(answers[3].headers["retry-after"]) >= 1
+            assert (await balance(second.access_token)).status_code == 200
