@@ -5,7 +5,8 @@ Routes:
   requests such as approval questions ride the session's stream) and 2026-07-28 stateless requests
   (approval is an input-required round trip sealed with the request-state keys).
 - `/sse` and `/messages/` for clients that only speak the older SSE transport.
-- `/healthz` (liveness) and `/readyz` (LeTexto reachable), no key needed, nothing secret.
+- `/healthz` (liveness) and `/readyz` (the state store answers; LeTexto's reachability reported beside
+  it, not failing it), no key needed, nothing secret.
 - `/dlr/<signed token>`: delivery reports from LeTexto (see `server.dlr`).
 - `/approvals/…`: the approval pages where a person holding an approver key approves or declines a
   send, and the bot endpoint (see `letexto_mcp.web`); they authenticate approvers themselves, and an
@@ -21,25 +22,22 @@ LETEXTO_MCP_MAX_BODY_BYTES get 413 and a client over LETEXTO_MCP_RATE_LIMIT requ
 The app's own lifespan opens the services once and runs the session manager (a mounted app's
 lifespan would never run); /sse connections reuse the same services.
 
-Several workers or replicas. What is shared, when every worker has the same LETEXTO_STATE_URL
-(one SQLite file, so one machine or a shared volume with working locks) and the same
-LETEXTO_MCP_STATE_SECRET:
-- confirmation tokens, idempotency keys, duplicate marks, the daily budget, the send rate limit and
-  the audit log (all in the state file), and delivery reports (any worker may receive one);
-- the approval round trip of the 2026-07-28 era: the sealed requestState is opened by any worker
-  (keys derived from LETEXTO_MCP_STATE_SECRET, same server name), and tenant ids are the same
-  everywhere (derived from the same secret). Without the secret each worker has its own keys, and
-  an approval answered on another worker fails with "Invalid or expired requestState".
-What is not shared yet:
-- 2025-era sessions (`Mcp-Session-Id`) and SSE connections live in the worker that opened them: the
-  load balancer must keep a client on one worker (sticky sessions), or the client must use the
+Several workers or replicas (see docs/deploy.md). Replicas on one PostgreSQL schema
+(LETEXTO_STATE_URL=postgresql://…, the same LETEXTO_MCP_STATE_SECRET everywhere) share:
+- confirmation tokens, idempotency keys, per-attempt send marks and their leases, the daily budget,
+  the send rate limit, approvals, webhook deliveries, OAuth clients and tokens and the audit log;
+  delivery reports (any replica may receive one, and its notice reaches every replica's watchers
+  through LISTEN/NOTIFY, see `server.notices`);
+- the HTTP request rate limit (LETEXTO_MCP_RATE_LIMIT, counted in the database);
+- the approval round trip of the 2026-07-28 era: the sealed requestState is opened by any replica
+  (keys derived from the state secret, same server name), and tenant ids are the same everywhere.
+What stays per replica:
+- 2025-era sessions (`Mcp-Session-Id`) and SSE connections live where they were opened: the load
+  balancer keeps such a client on one replica (docs/deploy/haproxy.cfg), or the client uses the
   2026-07-28 protocol, which needs no session;
-- the HTTP request rate limit (LETEXTO_MCP_RATE_LIMIT) is counted per worker;
-- resource-updated notifications for delivery reports reach only watchers connected to the worker
-  that received the report (the subscription bus is in-process);
-- the readiness cache and, in multi-tenant mode, the per-tenant LeTexto connections (rebuilt per
-  worker from the key each request brings);
-- `memory://` state is per worker: use a SQLite file for more than one worker.
+- the readiness cache and, in multi-tenant mode, the per-tenant LeTexto connections (rebuilt from the
+  key each request brings);
+- a SQLite file is shared only by workers on one machine; `memory://` by nothing.
 """
 
 from __future__ import annotations
