@@ -20,7 +20,7 @@ import anyio
 import httpx
 
 from bench.config import BenchConfig
-from bench.procs import clean_env, free_port, ours_command, rss_mb, spawn, stop, wait_for_port
+from bench.procs import clean_env, listening_port, ours_command, rss_mb, spawn, stop
 from bench.report import Figure
 from bench.stats import ratio
 
@@ -102,7 +102,6 @@ def _run_server(
     checkpoints: tuple[int, ...],
 ) -> dict[str, Any]:
     """Start a multi-tenant HTTP server, send one request per entry of `keys`, read RSS at each checkpoint."""
-    port = free_port()
     env = clean_env(
         home,
         LETEXTO_MCP_MULTI_TENANT="1",
@@ -113,10 +112,10 @@ def _run_server(
         LETEXTO_STATE_URL="memory://",
         LETEXTO_DEFAULT_SENDER="SMS INFO",
     )
-    command = ours_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port))
+    command = ours_command("serve", "--transport", "http", "--host", "127.0.0.1", "--port", "0")
     server = spawn(command, env, cfg.workdir / f"tenant-memory-{name}.log")
     try:
-        wait_for_port(port, server)
+        port = listening_port(server)
         url = f"http://127.0.0.1:{port}"
         anyio.run(_requests, url, keys[:1])  # imports and pools warm before the first reading
         samples: list[tuple[int, float]] = [(0, rss_mb(server.pid))]
