@@ -323,3 +323,22 @@ def run_cluster(
             for replica in started:
                 replica.stop()
             _end(sim_process)
+
+
+@contextmanager
+def another_load_balancer(cluster: Cluster, backends: list[int], name: str) -> Iterator[LoadBalancer]:
+    """A second HAProxy on the same configuration whose two server lines point at `backends`
+    (replica indices): `[0, 0]` is one replica behind HAProxy, beside the cluster's two."""
+    with reserved_port() as port, reserved_port() as stats_port:
+        lb = LoadBalancer(
+            cluster.lb.binary,
+            port,
+            stats_port,
+            [cluster.replicas[i].address for i in backends],
+            cluster.lb.log.parent / f"haproxy-{name}.log",
+        )
+        lb.start()
+        try:
+            yield lb
+        finally:
+            lb.stop()
