@@ -133,7 +133,11 @@ class Replica:
             "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(self.port)
         )
         self.process = _start(command, env, self.log)
-        _wait_listening(self.process, self.port)
+        try:
+            _wait_listening(self.process, self.port)
+        except (RuntimeError, TimeoutError) as error:
+            tail = "\n".join(self.log_text().splitlines()[-15:])
+            raise RuntimeError(f"replica {self.name} did not start: {error}; its log ends:\n{tail}") from None
 
     def kill(self) -> None:
         """SIGKILL, as a crash would: no shutdown, nothing flushed."""

@@ -124,6 +124,7 @@ async def _calls_until(client: Any, hops: list[Hop], condition: Any, limit: floa
         await anyio.sleep(0.05)
 
 
+@pytest.mark.slow  # two restarts and HAProxy's checks: about 15 s
 async def test_a_replica_failing_readyz_leaves_the_rotation_and_comes_back(
     start_cluster: StartCluster,
 ) -> None:
@@ -147,6 +148,7 @@ async def test_a_replica_failing_readyz_leaves_the_rotation_and_comes_back(
             await _calls_until(client, hops, lambda seen: "r1" in served_by(seen))
 
 
+@pytest.mark.slow  # a kill, a restart and HAProxy's checks: about 15 s
 async def test_a_killed_replica_is_routed_around_and_rejoins_after_a_restart(
     start_cluster: StartCluster,
 ) -> None:
