@@ -251,8 +251,25 @@ def _waits_note(window: Window) -> str:
     return note + (f" (Lock samples: {', '.join(locks)})" if locks else "")
 
 
+def _ceiling(window: Window, replicas: int, cores: int) -> float:
+    """Sends/s the measured CPU per send allows on `cores` cores with nothing else running: each
+    replica is one Python process (one core at most), and all the processes share the cores."""
+    sends = len(window.latencies)
+    if not sends:
+        return 0.0
+    per_send = {name: seconds / sends for name, seconds in window.cpu.items()}
+    total = sum(per_send.values())
+    replica = per_send.get("replicas", 0.0)
+    limits = [cores / total if total else 0.0]
+    if replica:
+        limits.append(min(replicas, cores) / replica)
+    return min(limits)
+
+
 def _figures(results: dict[str, Window], clients: int, checked: str) -> list[Figure]:
     one, two = results["one"], results["two"]
+    cores = os.cpu_count() or 1
+    ceilings = (_ceiling(one, 1, cores), _ceiling(two, 2, cores))
     figures: list[Figure] = []
     for name, window, reference in (("one replica", one, None), ("two replicas", two, one)):
         lat = Latency.of(window.latencies)
@@ -268,8 +285,18 @@ def _figures(results: dict[str, Window], clients: int, checked: str) -> list[Fig
                 note=f"p50 {lat.p50:.0f} ms, p99 {lat.p99:.0f} ms, {len(window.errors)} errors"
                 + (f" (first: {window.errors[0]})" if window.errors else "")
                 + f", {window.seconds:.0f} s"
-                + (f"; {checked}" if reference else ""),
-                details={"latency": lat.as_dict(), "errors": window.errors[:5]},
+                + (
+                    f"; {checked}; the CPU per send measured allows {ceilings[0]:.0f} and "
+                    f"{ceilings[1]:.0f} sends/s on {cores} free cores "
+                    f"({ratio(ceilings[1], ceilings[0]):.2f}x)"
+                    if reference
+                    else ""
+                ),
+                details={
+                    "latency": lat.as_dict(),
+                    "errors": window.errors[:5],
+                    "cpu_ceiling_sends_per_s": ceilings[1 if reference else 0],
+                },
             )
         )
     for name, window in (("one replica", one), ("two replicas", two)):
