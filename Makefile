@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-fast lint demo sandbox serve bench schemas check-outside browser screenshots clean
+.PHONY: install test test-fast lint demo sandbox serve bench schemas check-outside browser lb screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ browser:
 	@if [ -x /usr/bin/chromium ]; then echo "browser: /usr/bin/chromium is installed"; \
 	elif [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+# The replica tests and `bench --only replicas` run Debian's HAProxy in front of two replicas
+# (docs/deploy/haproxy.cfg, as committed).
+lb:
+	@if [ -x /usr/sbin/haproxy ]; then echo "lb: /usr/sbin/haproxy is installed"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; \
+	else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy; fi
 
 screenshots: $(STAMP) browser
 	$(BIN)/python -m bench.screenshots docs

@@ -4,6 +4,7 @@
     python -m bench --quick              # a smoke run (under a minute): proves the harness works
     python -m bench --only startup,http  # some sections
     python -m bench --only store         # state store latency (LETEXTO_BENCH_POSTGRES_URL for PostgreSQL)
+    python -m bench --only replicas      # sends/s through one and two replicas behind HAProxy
     python -m bench --json PATH          # where the figures go (default bench/results/latest.json)
 
 The machine is shared and noisy: every figure is a median (or a percentile) measured beside a
@@ -35,6 +36,7 @@ SECTIONS: dict[str, str] = {
     "memory": "bench.memory",
     "preview": "bench.preview_section",
     "store": "bench.store_section",
+    "replicas": "bench.replicas",
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.postgres_helpers"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.postgres_helpers", "tests.replica_helpers"]
 
 # Tests never read a developer's real configuration (LETEXTO_TEST_* are the test suite's own switches).
 for _name in list(os.environ):
@@ -17,12 +17,17 @@ for _name in list(os.environ):
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Tests marked `postgres` need the test server: skipped without one (a single line of the
-    summary, since they all skip from the same place), failed instead when CI requires it."""
+    """Tests marked `postgres` need the test server, tests marked `lb` HAProxy: skipped without
+    (a single line of the summary each, since they all skip from the same place), failed instead
+    when CI requires them."""
     if item.get_closest_marker("postgres") is not None:
         from tests.postgres_helpers import server_url
 
         server_url()
+    if item.get_closest_marker("lb") is not None:
+        from tests.replica_helpers import require_haproxy
+
+        require_haproxy()
 
 
 @pytest.fixture

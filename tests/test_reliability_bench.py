@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.cluster import haproxy_binary
+from bench.postgres_server import postgres_bindir
 from tests.reliability_helpers import PROJECT_ROOT, base_env
 
 pytestmark = pytest.mark.slow
@@ -27,6 +29,7 @@ SECTIONS = {
     "memory",
     "campaign preview",
     "state store",
+    "replicas behind HAProxy",
 }
 
 
@@ -55,5 +58,7 @@ def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
     assert failed == []
     skipped = [f for f in figures if f["value"] is None]
     may_skip = ("peer",) if postgres else ("peer", "state store")  # the store's PostgreSQL half
+    if haproxy_binary() is None or postgres_bindir() is None:
+        may_skip += ("replicas",)
     assert all(f["section"].startswith(may_skip) for f in skipped), skipped
     assert all(f["note"].startswith("skipped: ") for f in skipped)
