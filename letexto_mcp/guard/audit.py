@@ -64,19 +64,26 @@ class AuditWriter:
 
     async def record(
         self, fields: Mapping[str, Any], *, outcome: str, detail: str, opened: AuditEntry | None = None
-    ) -> AuditEntry:
-        """Settle the `opened` entry with the outcome, or append a new one; best effort."""
+    ) -> bool:
+        """Settle the `opened` entry with the outcome, or append a new one; best effort: whether written."""
+        try:
+            await self.write(fields, outcome=outcome, detail=detail, opened=opened)
+        except Exception as error:
+            logger.error("could not write to the audit log: %s", self._redact(str(error)))
+            return False
+        return True
+
+    async def write(
+        self, fields: Mapping[str, Any], *, outcome: str, detail: str, opened: AuditEntry | None = None
+    ) -> None:
+        """As `record`, but a failure raises (for a caller that will try again)."""
         at = opened.at if opened is not None else self._clock()
         attempt = opened.attempt if opened is not None else None
         entry = self._entry(fields, outcome=outcome, detail=detail, at=at, attempt=attempt)
-        try:
-            if opened is not None:
-                await self._store.settle_audit(entry)
-            else:
-                await self._store.append_audit(entry)
-        except Exception:
-            logger.exception("could not write to the audit log")
-        return entry
+        if opened is not None:
+            await self._store.settle_audit(entry)
+        else:
+            await self._store.append_audit(entry)
 
     async def settle(self, opened: AuditEntry, *, outcome: str, detail: str) -> None:
         """Settle an opened entry someone else wrote (a replica that stopped), keeping its facts."""

@@ -84,6 +84,20 @@ def _always_unknown(error: BaseException) -> SendFailure:
     return SendFailure.UNKNOWN
 
 
+@dataclass(frozen=True)
+class _Settlement:
+    """The outcome of an attempt, as the store must record it."""
+
+    key_state: str
+    mark: AttemptState
+    stored: dict[str, Any]
+    ref: str | None
+
+
+MAX_UNRECORDED = 1000
+"""Sends whose outcome waits for the store in memory; beyond, the oldest is left to the lease reaper."""
+
+
 @dataclass
 class _Send:
     """One send on its way through the stages: what it is, and what it has taken so far."""
@@ -104,6 +118,8 @@ class _Send:
     letexto_ids: list[str] = field(default_factory=list)
     opened: AuditEntry | None = None  # the write-ahead `sending` entry
     interrupted: SendOutcome | None = None  # set when the attempt was cancelled mid-send
+    # What a store failure kept from being recorded after the request left (see `record_unrecorded`).
+    unrecorded: _Settlement | None = None
 
     @property
     def tenant(self) -> str:
@@ -211,6 +227,7 @@ class SendGuard:
         self._retention = Retention(store, retention_days, clock)
         self._notify = notify
         self.desk = ApprovalDesk(store, token_ttl, clock, notify)
+        self._unrecorded: list[tuple[_Send, SendStatus, str]] = []
         self.budget_limit = budget_limit
 
     async def tokens(self) -> ConfirmationTokens:
@@ -566,7 +583,9 @@ class SendGuard:
     ) -> None:
         """Best effort after the fact: the send has happened, so a store error must not hide it.
 
-        If recording fails, the key stays in_flight and the mark in_flight: both block, which is safe.
+        If recording fails, the key and the mark stay in_flight (both block, which is safe) and the
+        settlement is tried again at each beat of the lease (`record_unrecorded`) until the store
+        answers; if this process stops first, its lease lapses and the send ends outcome_unknown.
         """
         stored = {
             "status": outcome.status.value,
@@ -574,15 +593,55 @@ class SendGuard:
             "result": _jsonable(outcome.result) if outcome.result is not None else None,
             "at": self._clock(),
         }
+        settlement = _Settlement(key_state, mark, stored, ref)
         try:
-            if send.key is not None:
-                await self._store.idempotency_finish(send.tenant, send.key, key_state, stored)
-            await self._store.settle_send(send.tenant, send.meaning, send.attempt, mark, self._clock(), ref)
-            if send.approval_id is not None:
-                await self.desk.settle(send.approval_id, {**stored, "letexto_ids": send.letexto_ids})
-            await self._store.close_attempt(send.attempt)
-        except Exception:
-            logger.exception("could not record the outcome of a send")
+            await self._record_settlement(send, settlement)
+        except Exception as error:
+            logger.error(
+                "could not record the outcome of a send, will try again: %s", self._redact(str(error))
+            )
+            send.unrecorded = settlement
+
+    async def _record_settlement(self, send: _Send, settlement: _Settlement) -> None:
+        if send.key is not None:
+            await self._store.idempotency_finish(
+                send.tenant, send.key, settlement.key_state, settlement.stored
+            )
+        await self._store.settle_send(
+            send.tenant, send.meaning, send.attempt, settlement.mark, self._clock(), settlement.ref
+        )
+        if send.approval_id is not None:
+            await self.desk.settle(send.approval_id, {**settlement.stored, "letexto_ids": send.letexto_ids})
+        await self._store.close_attempt(send.attempt)
+
+    def _keep_for_later(self, send: _Send, status: SendStatus, detail: str) -> None:
+        self._unrecorded.append((send, status, detail))
+        if len(self._unrecorded) > MAX_UNRECORDED:
+            dropped = self._unrecorded.pop(0)[0]
+            logger.error(
+                "too many send outcomes wait for the state store; attempt %s is left to the lease reaper",
+                dropped.attempt,
+            )
+
+    async def record_unrecorded(self) -> int:
+        """Record, oldest first, the outcomes a store failure kept from being written; how many still wait.
+
+        Stops at the first failure (the store is still down: the next beat tries again).
+        """
+        while self._unrecorded:
+            send, status, detail = self._unrecorded[0]
+            try:
+                if send.unrecorded is not None:
+                    await self._record_settlement(send, send.unrecorded)
+                fields = {**self._audit_fields(send), "letexto_ids": send.letexto_ids}
+                await self._audit_writer.write(
+                    fields, outcome=status.value, detail=detail, opened=send.opened
+                )
+            except Exception:
+                return len(self._unrecorded)
+            send.unrecorded = None
+            self._unrecorded.pop(0)
+        return 0
 
     # -- leases -----------------------------------------------------------------------------------
 
@@ -594,11 +653,18 @@ class SendGuard:
         """
         while True:
             try:
-                await self._store.heartbeat(self.replica, self._clock())
-                await self.reap()
-            except Exception:  # the store may be down for a while: try again next beat
-                logger.warning("could not renew this replica's lease or reap lapsed ones", exc_info=True)
+                await self.beat()
+            except Exception as error:  # the store may be down for a while: try again next beat
+                logger.warning(
+                    "could not renew this replica's lease or reap lapsed ones: %s", self._redact(str(error))
+                )
             await anyio.sleep(self.lease_seconds / 3)
+
+    async def beat(self) -> None:
+        """One beat: outcomes left unrecorded first (before this lease could lapse), heartbeat, reaping."""
+        await self.record_unrecorded()
+        await self._store.heartbeat(self.replica, self._clock())
+        await self.reap()
 
     async def reap(self) -> int:
         """Settle the sends of replicas whose lease lapsed as outcome_unknown; how many."""
@@ -647,7 +713,11 @@ class SendGuard:
     async def _audit(self, send: _Send, status: SendStatus, detail: str) -> None:
         """The one entry a decided call leaves: the write-ahead entry settled, or a new one (best effort)."""
         fields = {**self._audit_fields(send), "letexto_ids": send.letexto_ids}
-        await self._audit_writer.record(fields, outcome=status.value, detail=detail, opened=send.opened)
+        written = await self._audit_writer.record(
+            fields, outcome=status.value, detail=detail, opened=send.opened
+        )
+        if send.opened is not None and (send.unrecorded is not None or not written):
+            self._keep_for_later(send, status, detail)
 
     # -- answers that send nothing ------------------------------------------------------------------
 
