@@ -4,8 +4,9 @@
 - A 2025-era session lives in the replica that answered its `initialize`: every later request of
   the session goes there (stick table on Mcp-Session-Id); the other replica does not know it.
 - SSE clients (`/sse` + `/messages/`) stay on one replica (by client address).
-- Health checks on /readyz: a replica that cannot reach LeTexto, or that was killed, leaves the
-  rotation without a client seeing an error, and comes back once it answers again.
+- Health checks on /readyz: a replica that loses its database, or that was killed, leaves the
+  rotation without a client seeing an error, and comes back once it answers again; one that
+  cannot reach LeTexto stays (a LeTexto outage would otherwise take every replica out at once).
 
 Real processes only (tests/replica_helpers.py, bench/cluster.py): the simulator, two `letexto-mcp
 serve --transport http` on one PostgreSQL schema, HAProxy on loopback ports.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -28,6 +30,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from bench.procs import refusing_port
 from tests.mcp_helpers import initialize_request, ok
 from tests.replica_helpers import KEY_ONE, Hop, StartCluster, lb_requests, served_by, traced_client
+from tests.tcp_link import cuttable_link
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres, pytest.mark.lb]
 
@@ -120,28 +123,41 @@ async def _calls_until(client: Any, hops: list[Hop], condition: Any, limit: floa
         await anyio.sleep(0.05)
 
 
-@pytest.mark.slow  # two restarts and HAProxy's checks: about 15 s
-async def test_a_replica_failing_readyz_leaves_the_rotation_and_comes_back(
-    start_cluster: StartCluster,
-) -> None:
+@pytest.mark.slow  # two restarts, a cut and HAProxy's checks: about 25 s
+async def test_readiness_follows_the_database_not_letexto(start_cluster: StartCluster) -> None:
+    """A replica that cannot reach LeTexto stays in the rotation (every replica would fail alike, and
+    its errors say what is wrong); one that loses its database leaves it, and comes back by itself."""
     with start_cluster() as cluster, refusing_port() as dead:
         await cluster.lb.wait_for({"r1": "UP", "r2": "UP"})
         r1 = cluster.replica("r1")
         r1.stop()
-        # The same replica, started again with a LeTexto it cannot reach: it runs, but is not ready.
         await r1.restart(LETEXTO_BASE_URL=f"http://127.0.0.1:{dead}")
         async with httpx.AsyncClient(timeout=30) as http:
-            assert (await http.get(f"{r1.url}/readyz")).status_code == 503
-        await cluster.lb.wait_for({"r1": "DOWN", "r2": "UP"})
-        async with traced_client(f"{cluster.url}/mcp") as (client, hops):
-            for _ in range(10):
-                await ok(client, "get_balance")
-            assert set(served_by(hops)) == {"r2"}, hops
+            ready = await http.get(f"{r1.url}/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json() == {"status": "ready", "store": "ok", "letexto": "unreachable"}
+        await cluster.lb.wait_for({"r1": "UP", "r2": "UP"})
+
+        database = urlsplit(cluster.state_url)
+        async with cuttable_link(database.hostname or "127.0.0.1", database.port or 5432) as link:
             r1.stop()
-            await r1.restart()
+            await r1.restart(LETEXTO_STATE_URL=link.url_through(cluster.state_url))
             await cluster.lb.wait_for({"r1": "UP", "r2": "UP"})
-            hops.clear()
-            await _calls_until(client, hops, lambda seen: "r1" in served_by(seen))
+            link.cut()  # r1 alone loses its database
+            async with httpx.AsyncClient(timeout=30) as http:
+                with anyio.fail_after(30):
+                    while (answer := await http.get(f"{r1.url}/readyz")).status_code != 503:
+                        await anyio.sleep(0.5)
+            assert answer.json()["store"] == "unavailable"
+            await cluster.lb.wait_for({"r1": "DOWN", "r2": "UP"})
+            async with traced_client(f"{cluster.url}/mcp") as (client, hops):
+                for _ in range(10):
+                    await ok(client, "get_balance")
+                assert set(served_by(hops)) == {"r2"}, hops
+                link.mend()  # r1 is not restarted: its pool reconnects
+                await cluster.lb.wait_for({"r1": "UP", "r2": "UP"}, limit=60)
+                hops.clear()
+                await _calls_until(client, hops, lambda seen: "r1" in served_by(seen))
 
 
 @pytest.mark.slow  # a kill, a restart and HAProxy's checks: about 15 s

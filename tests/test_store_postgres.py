@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import psycopg
@@ -22,6 +23,7 @@ from letexto_mcp.store.factory import connect_store, schema_version
 from letexto_mcp.store.pg_schema import MIGRATIONS, SCHEMA_VERSION, lock_key
 from letexto_mcp.store.postgres import PostgresStore
 from tests.postgres_helpers import server_url
+from tests.tcp_link import cuttable_link
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 PASSWORD = "Sup3r-S3cret-pw"
@@ -171,6 +173,34 @@ async def test_a_closed_store_refuses_work_and_closes_twice(postgres_url: str) -
     await store.close()
     with pytest.raises(StoreError, match="closed"):
         await store.budget_used("t", "d")
+
+
+async def test_a_cut_network_refuses_at_once_and_the_store_comes_back_by_itself(postgres_url: str) -> None:
+    """The network to the database cut under an open store: operations fail with a StoreError, those
+    after the first without the whole pool wait (90 s here, past the 30 s deadline), and once the
+    network is mended the same store works again, without being reopened."""
+    target = urlsplit(postgres_url)
+    async with cuttable_link(target.hostname or "127.0.0.1", target.port or 5432) as link:
+        store = PostgresStore(link.url_through(postgres_url), pool_wait_seconds=90)
+        await store.open()
+        assert await store.budget_used("t", "d") == 0
+        link.cut()
+        with anyio.fail_after(30):
+            with pytest.raises(StoreError, match="could not use the PostgreSQL state database"):
+                await store.budget_used("t", "d")  # the pooled connection is found broken
+            for _ in range(3):  # known broken: each waits the short wait, not the pool's 90 s
+                with pytest.raises(StoreError, match="could not use the PostgreSQL state database"):
+                    await store.budget_used("t", "d")
+        link.mend()
+        with anyio.fail_after(60):
+            while True:
+                try:
+                    assert (await store.reserve_budget("t", "d", 1, 10)).allowed
+                    break
+                except StoreError:
+                    await anyio.sleep(0.2)
+        assert await store.budget_used("t", "d") == 1
+        await store.close()
 
 
 # -- the password never shows -------------------------------------------------------------------------

@@ -13,6 +13,10 @@ from letexto_mcp.server.http import build_http_app
 from letexto_mcp.server.logs import install_log_filter
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
+# An idle client connection is kept longer than balancers keep theirs (HAProxy, nginx and cloud
+# balancers: 60 s or less), so it is the balancer that closes it: a replica closing first races a
+# request the balancer writes at that moment, which is then lost (uvicorn's default is 5 s).
+KEEP_ALIVE_SECONDS = 75
 
 
 def _stderr_logging() -> dict[str, Any]:
@@ -36,6 +40,7 @@ def make_http_server(
         access_log=True,
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     secrets = [s.get_secret_value() for s in [settings.api_token, *settings.mcp_api_keys] if s]
     secrets += [s.decode() for s in settings.state_secrets()]

@@ -81,6 +81,12 @@ DEFAULT_POOL_SIZE = 10
 DEFAULT_STATEMENT_TIMEOUT_MS = 5_000
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_WAIT_SECONDS = 10.0  # an operation waiting this long for a free connection fails (StoreError)
+# Once a connection was found broken, and until an operation succeeds again, operations wait this
+# long only: while the database is down a refusal answers in about a second, not after the full wait.
+DOWN_POOL_WAIT_SECONDS = 1.0
+# The pool's reconnection back-off doubles (1 s, 2 s, 4 s…) until this; then it starts again from
+# 1 s at the next operation, so after a long outage the service comes back within ~this/2.
+RECONNECT_GIVE_UP_SECONDS = 30.0
 CLAIM_TRIES = 20
 NOTICES_RETRY_SECONDS = 2.0
 Connection = psycopg.AsyncConnection[Any]
@@ -289,6 +295,7 @@ class PostgresStore:
         *,
         pool_size: int = DEFAULT_POOL_SIZE,
         statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+        pool_wait_seconds: float = POOL_WAIT_SECONDS,
     ) -> None:
         if pool_size < 1:
             raise ValueError("pool_size must be at least 1")
@@ -298,9 +305,11 @@ class PostgresStore:
         self._passwords = url_passwords(self._url)
         self._pool_size = pool_size
         self._statement_timeout_ms = max(0, statement_timeout_ms)
+        self._pool_wait = pool_wait_seconds
         self._pool: AsyncConnectionPool[Connection] | None = None
         self._opening = anyio.Lock()
         self._closed = False
+        self._broken = False  # a connection was lost and no operation has succeeded since
         self.channel = "letexto_notices"  # named after the schema once the store opens
         self._log_filter = _ScrubPasswords(self._passwords)
         if self._passwords:
@@ -397,7 +406,8 @@ class PostgresStore:
             max_size=self._pool_size,
             configure=self._configure,
             open=False,
-            timeout=POOL_WAIT_SECONDS,
+            timeout=self._pool_wait,
+            reconnect_timeout=RECONNECT_GIVE_UP_SECONDS,
             name="letexto-mcp-state",
         )
         try:
@@ -455,10 +465,16 @@ class PostgresStore:
         """
         pool = await self._ready()
         failure: StoreError | None = None
+        wait = min(DOWN_POOL_WAIT_SECONDS, self._pool_wait) if self._broken else self._pool_wait
         try:
             with anyio.CancelScope(shield=True):
-                async with pool.connection() as conn:
-                    yield conn
+                async with pool.connection(timeout=wait) as conn:
+                    try:
+                        yield conn
+                    except psycopg.Error:
+                        self._broken = self._broken or conn.broken
+                        raise
+            self._broken = False
         except psycopg.Error as error:
             failure = self._failed(error)
         if failure is not None:
