@@ -30,7 +30,16 @@ from typing import Any
 import anyio
 import httpx
 
-from bench.procs import PROJECT_ROOT, clean_env, listening_port, listening_ports, ours_command, reserved_port
+from bench.procs import (
+    PROJECT_ROOT,
+    clean_env,
+    listening_port,
+    listening_ports,
+    ours_command,
+    reserved_port,
+    spawn,
+    stop,
+)
 from letexto_mcp.sandbox import SANDBOX_API_KEY
 
 HAPROXY_CONFIG = PROJECT_ROOT / "docs" / "deploy" / "haproxy.cfg"
@@ -50,23 +59,10 @@ def haproxy_binary() -> str | None:
     return next((path for path in HAPROXY_PATHS if os.access(path, os.X_OK)), None)
 
 
-def _start(command: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as sink:
-        return subprocess.Popen(
-            command, env=dict(env), stdin=subprocess.DEVNULL, stdout=sink, stderr=sink, cwd=PROJECT_ROOT
-        )
-
-
 def _end(process: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
-    """Terminate a process this module started, then kill it if it lingers."""
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(grace)
+    """Terminate a process this module started (if any), then kill it if it lingers."""
+    if process is not None:
+        stop(process, grace)
 
 
 def _wait_listening(process: subprocess.Popen[bytes], port: int, limit: float = START_SECONDS) -> None:
@@ -132,7 +128,7 @@ class Replica:
         command = ours_command(
             "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(self.port)
         )
-        self.process = _start(command, env, self.log)
+        self.process = spawn(command, env, self.log)
         try:
             _wait_listening(self.process, self.port)
         except (RuntimeError, TimeoutError) as error:
@@ -196,7 +192,7 @@ class LoadBalancer:
         )
         if check.returncode != 0:
             raise RuntimeError(f"haproxy refused {HAPROXY_CONFIG}: {check.stdout}{check.stderr}")
-        self.process = _start([self.binary, "-db", "-f", str(HAPROXY_CONFIG)], self.environment(), self.log)
+        self.process = spawn([self.binary, "-db", "-f", str(HAPROXY_CONFIG)], self.environment(), self.log)
         _wait_listening(self.process, self.port, 20.0)
 
     def stop(self) -> None:
@@ -302,7 +298,7 @@ def run_cluster(
         ports = [stack.enter_context(reserved_port()) for _ in range(replicas)]
         started: list[Replica] = []
         lb: LoadBalancer | None = None
-        sim_process = _start(
+        sim_process = spawn(
             [sys.executable, "-m", "bench.simulator", "--host", "127.0.0.1", "--port", "0"],
             clean_env(workdir),
             workdir / "sandbox.log",

@@ -55,7 +55,11 @@ async def _sends_to_letexto(cluster: Cluster) -> int:
 async def test_sends_are_refused_while_the_database_is_down_and_work_again_after(
     start_cluster: StartCluster, database: PrivatePostgres
 ) -> None:
-    with start_cluster(state_url=database.url, policy="allow", reports=False) as cluster:
+    # Sends per minute unbounded for the test: while one replica's pool still reconnects, the loop
+    # below keeps sending through the other, and the default 30/min cap would refuse them instead.
+    with start_cluster(
+        state_url=database.url, policy="allow", reports=False, LETEXTO_SENDS_PER_MINUTE="10000"
+    ) as cluster:
         await cluster.lb.wait_for({"r1": "UP", "r2": "UP"})
         pids = {replica.name: replica.pid for replica in cluster.replicas}
         async with traced_client(f"{cluster.url}/mcp", mode="auto") as (client, hops):

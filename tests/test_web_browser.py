@@ -55,7 +55,10 @@ async def sign_in(
 ) -> None:
     await page.goto(url)
     await page.get_by_label(label).fill(key)
-    await page.get_by_role("button", name=button).click()
+    # The form posts and the answer (a redirect, or the form again) replaces the page: wait for it,
+    # or the test's next step races the navigation ("Not attached to an active page").
+    async with page.expect_navigation():
+        await page.get_by_role("button", name=button).click()
 
 
 async def test_sign_in_approve_and_the_retry_sends_exactly_once(
