@@ -62,3 +62,22 @@ def test_quick_bench_runs_every_section(tmp_path: Path) -> None:
         may_skip += ("replicas",)
     assert all(f["section"].startswith(may_skip) for f in skipped), skipped
     assert all(f["note"].startswith("skipped: ") for f in skipped)
+
+
+def test_startup_ab_compares_a_commit_with_this_checkout_and_removes_its_worktree() -> None:
+    before = subprocess.run(["git", "worktree", "list"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.startup_ab", "HEAD", "1"],
+        cwd=PROJECT_ROOT,
+        env=base_env(Path.home()),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[0].strip() for line in lines[:3]] == ["bare", "HEAD", "this"]
+    assert lines[-1].startswith("this - HEAD: ") and lines[-1].endswith("ms per start (median of 1 pairs)")
+    after = subprocess.run(["git", "worktree", "list"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert after.stdout == before.stdout  # the temporary worktree is gone
