@@ -35,10 +35,10 @@ from letexto_mcp.config import ApproverKey
 from letexto_mcp.oauth.provider import LetextoAuthorizationServer, PendingAuthorization, Person, printable
 from letexto_mcp.oauth.sealing import KeySealer
 from letexto_mcp.web import render
-from letexto_mcp.web.i18n import Words, negotiate
+from letexto_mcp.web.i18n import Words
 from letexto_mcp.web.keys import Keyring, Refused
 from letexto_mcp.web.limits import FailureLimiter
-from letexto_mcp.web.routes import COOKIE_PATH, client_address, cross_site, is_https, read_form
+from letexto_mcp.web.routes import COOKIE_PATH, client_address, cross_site, guarded, is_https, read_form
 from letexto_mcp.web.sessions import SESSION_SECONDS, Session, Sessions, b64
 
 logger = logging.getLogger("letexto_mcp.web.consent")
@@ -248,14 +248,7 @@ class _ConsentPages:
         address = client_address(request)
         wait = self.limiter.retry_after(address)
         if wait:
-            return render.message(
-                words,
-                "too_many_title",
-                "too_many",
-                status=429,
-                headers={"Retry-After": str(wait)},
-                seconds=wait,
-            )
+            return render.too_many(words, wait)
 
         def again(message: str, status: int) -> Response:
             return self.render_consent(
@@ -372,14 +365,7 @@ class _ConsentPages:
         address = client_address(request)
         wait = self.limiter.retry_after(address)
         if wait:
-            return render.message(
-                words,
-                "too_many_title",
-                "too_many",
-                status=429,
-                headers={"Retry-After": str(wait)},
-                seconds=wait,
-            )
+            return render.too_many(words, wait)
         if key is None:
             return self.login_form(ctx, words, status=401, error=words("consent_missing_key"))
         found = self.keyring.identify(key)
@@ -426,17 +412,7 @@ def consent_routes(context: Callable[[], ConsentWebContext]) -> list[BaseRoute]:
     pages = _ConsentPages(context)
 
     def route(path: str, handler: Handler, methods: list[str]) -> Route:
-        async def endpoint(request: Request) -> Response:
-            words = Words(negotiate(request.headers.get("accept-language")))
-            try:
-                ctx = pages.ctx()
-            except RuntimeError:
-                return render.message(words, "unavailable_title", "unavailable", status=503)
-            if not ctx.host_allowed(request.headers.get("host")):
-                return Response("Invalid Host header", status_code=421, headers=render.COMMON_HEADERS)
-            return await handler(request, ctx, words)
-
-        return Route(path, endpoint, methods=methods)
+        return Route(path, guarded(pages.ctx, handler), methods=methods)
 
     return [
         route(CONSENT, pages.consent_page, ["GET"]),

@@ -101,6 +101,13 @@ def message(
     )
 
 
+def too_many(words: Words, wait: int) -> HTMLResponse:
+    """429 for an address over its failed sign-in limit, with how long to wait."""
+    return message(
+        words, "too_many_title", "too_many", status=429, headers={"Retry-After": str(wait)}, seconds=wait
+    )
+
+
 def json_answer(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
     """A bot's answer: JSON, never cached."""
     return Response(

@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from urllib.parse import parse_qsl
 
 from pydantic import SecretStr
@@ -226,7 +227,7 @@ class _Pages:
         address = client_address(request)
         wait = self.limiter.retry_after(address)
         if wait:
-            return self.too_many(words, wait)
+            return render.too_many(words, wait)
         found = self.keyring.identify(form.get("key", "").strip())
         if isinstance(found, Refused):
             self.limiter.fail(address)
@@ -243,12 +244,6 @@ class _Pages:
         tag = self.sessions.key_tag(found.key.get_secret_value())
         return self.start_session(request, response, found.name, "key", tag)
 
-    def too_many(self, words: Words, wait: int) -> Response:
-        headers = {"Retry-After": str(wait)}
-        return render.message(
-            words, "too_many_title", "too_many", status=429, headers=headers, seconds=wait, signed_in=None
-        )
-
     async def signin(self, request: Request, ctx: ApprovalWebContext, words: Words) -> Response:
         links = ctx.sign_in_links
         if links is None:
@@ -259,7 +254,7 @@ class _Pages:
         address = client_address(request)
         wait = self.limiter.retry_after(address)
         if wait:
-            return self.too_many(words, wait)
+            return render.too_many(words, wait)
         name = links.redeem(request.path_params["secret"])
         if name is None:
             self.limiter.fail(address)
@@ -404,13 +399,23 @@ def as_html(body: str) -> str:
 Handler = Callable[[Request, ApprovalWebContext, Words], Awaitable[Response]]
 
 
-def _guarded(pages: _Pages, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Resolve the context (503 before start-up), check the Host (DNS rebinding), pick the language."""
+class HostChecked(Protocol):
+    def host_allowed(self, host: str | None) -> bool: ...
+
+
+ContextT = TypeVar("ContextT", bound=HostChecked)
+
+
+def guarded(
+    context: Callable[[], ContextT], handler: Callable[[Request, ContextT, Words], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """Resolve the context (503 before start-up), check the Host (DNS rebinding), pick the language:
+    the same for every page this server shows (approvals, consent, connections)."""
 
     async def endpoint(request: Request) -> Response:
         words = Words(negotiate(request.headers.get("accept-language")))
         try:
-            ctx = pages.ctx()
+            ctx = context()
         except RuntimeError:
             return render.message(words, "unavailable_title", "unavailable", status=503)
         if not ctx.host_allowed(request.headers.get("host")):
@@ -425,7 +430,7 @@ def approval_routes(context: Callable[[], ApprovalWebContext]) -> list[BaseRoute
     pages = _Pages(context)
 
     def route(path: str, handler: Handler, methods: list[str]) -> Route:
-        return Route(path, _guarded(pages, handler), methods=methods)
+        return Route(path, guarded(pages.ctx, handler), methods=methods)
 
     any_method = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     return [
