@@ -400,6 +400,8 @@ Handler = Callable[[Request, ApprovalWebContext, Words], Awaitable[Response]]
 
 
 class HostChecked(Protocol):
+    """A page context: it knows which Host headers this server answers to."""
+
     def host_allowed(self, host: str | None) -> bool: ...
 
 
