@@ -41,25 +41,33 @@ def variants(workdir: Path, nowhere_port: int) -> dict[str, tuple[list[str], dic
     (its LeTexto at `nowhere_port`, where connections are refused)."""
     home = workdir / "home"
     home.mkdir(exist_ok=True)
-    keyed = clean_env(
-        home,
-        LETEXTO_API_TOKEN="lt_bench_not_a_real_key_0000",
-        LETEXTO_BASE_URL=f"http://127.0.0.1:{nowhere_port}",
-        LETEXTO_STATE_URL=f"sqlite:///{workdir / 'startup-state.sqlite3'}",
-    )
     return {
         "bare": (bare_command(), clean_env(home)),
         "ours --sandbox": (ours_command("serve", "--sandbox"), clean_env(home, **SANDBOX_ENV)),
-        "ours with a key": (ours_command("serve"), keyed),
+        "ours with a key": (
+            ours_command("serve"),
+            keyed_env(home, workdir / "startup-state.sqlite3", nowhere_port),
+        ),
     }
 
 
-def compile_bytecode() -> None:
-    """Write our package's .pyc files, as an installed copy has them (pip compiles at install, and
-    Python writes them at the first start): the servers run with PYTHONDONTWRITEBYTECODE=1, so
-    without this step an editable checkout would compile every module at every start and the
-    figure would grow with the size of our source rather than with what a start does."""
-    compileall.compile_dir(str(PROJECT_ROOT / "letexto_mcp"), quiet=1)
+def keyed_env(home: Path, state_file: Path, nowhere_port: int, **extra: str) -> dict[str, str]:
+    """Ours as a user with a key runs it: LeTexto at `nowhere_port` (refused), state in `state_file`."""
+    return clean_env(
+        home,
+        LETEXTO_API_TOKEN="lt_bench_not_a_real_key_0000",
+        LETEXTO_BASE_URL=f"http://127.0.0.1:{nowhere_port}",
+        LETEXTO_STATE_URL=f"sqlite:///{state_file}",
+        **extra,
+    )
+
+
+def compile_bytecode(tree: Path = PROJECT_ROOT) -> None:
+    """Write the package's .pyc files in `tree`, as an installed copy has them (pip compiles at install,
+    and Python writes them at the first start): the servers run with PYTHONDONTWRITEBYTECODE=1, so
+    without this step a checkout would compile every module at every start and the figure would
+    grow with the size of our source rather than with what a start does."""
+    compileall.compile_dir(str(tree / "letexto_mcp"), quiet=1)
 
 
 def phases(which: str, env: dict[str, str], runs: int) -> dict[str, float]:

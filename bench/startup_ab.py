@@ -15,21 +15,16 @@ import tempfile
 from pathlib import Path
 
 from bench.procs import PROJECT_ROOT, bare_command, clean_env, refusing_port
-from bench.startup import compile_bytecode, time_to_tools_list
+from bench.startup import compile_bytecode, keyed_env, time_to_tools_list
 from bench.stats import median, ratio
 
 
 def _tree_env(tree: Path, work: Path, nowhere_port: int) -> dict[str, str]:
-    """Run `python -m letexto_mcp` from `tree` (PYTHONPATH comes before the editable install)."""
+    """Run `python -m letexto_mcp` from `tree` (PYTHONPATH comes before the editable install), with a
+    home and state file of its own (an older tree refuses a state file a newer one migrated)."""
     home = work / f"home-{tree.name}"
     home.mkdir(exist_ok=True)
-    return clean_env(
-        home,
-        PYTHONPATH=str(tree),
-        LETEXTO_API_TOKEN="lt_bench_not_a_real_key_0000",
-        LETEXTO_BASE_URL=f"http://127.0.0.1:{nowhere_port}",
-        LETEXTO_STATE_URL=f"sqlite:///{work / f'state-{tree.name}.sqlite3'}",
-    )
+    return keyed_env(home, work / f"state-{tree.name}.sqlite3", nowhere_port, PYTHONPATH=str(tree))
 
 
 def compare(ref: str, runs: int, work: Path) -> dict[str, list[float]]:
@@ -38,8 +33,7 @@ def compare(ref: str, runs: int, work: Path) -> dict[str, list[float]]:
     git = ["git", "-C", str(PROJECT_ROOT)]
     subprocess.run([*git, "worktree", "add", "--detach", str(earlier), ref], check=True, capture_output=True)
     try:
-        compile_earlier = [sys.executable, "-m", "compileall", "-q", str(earlier / "letexto_mcp")]
-        subprocess.run(compile_earlier, check=True, capture_output=True)
+        compile_bytecode(earlier)
         compile_bytecode()
         command = [sys.executable, "-m", "letexto_mcp", "serve"]
         times: dict[str, list[float]] = {"bare": [], ref: [], "this": []}
